@@ -1,0 +1,35 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read the environment only in config.ts (STYLE.md §3).',
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      '**/config.ts',
+      '**/*.test.ts',
+      'test/**',
+      'bench/**',
+      'scripts/**',
+      '**/testing/**',
+      '*.config.ts',
+    ],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+);

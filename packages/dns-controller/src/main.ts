@@ -1,0 +1,1 @@
+// Entry point: replaced by the component's own main.

@@ -1,0 +1,39 @@
+// The public surface of @hairpin/shared: pure functions over plain data, no I/O.
+// Runtime helpers with I/O (logger, admin server, informers) live in ./runtime,
+// the fake Kubernetes API server for tests in ./testing.
+export { ConfigError, ErrorCodes, HairpinError, type ErrorCode } from './errors.ts';
+export {
+  checkHostname,
+  type HostCheck,
+  type HostnamePolicy,
+  type HostRejectReason,
+} from './hostname.ts';
+export {
+  applyCorefileHosts,
+  managedCorefileHosts,
+  renderCorefileOverride,
+  tokenizeCorefile,
+  type CorefileEditOptions,
+  type CorefileToken,
+} from './corefile.ts';
+export { applyHostsFile, managedHostsFileEntries } from './hosts-file.ts';
+export {
+  decideHosts,
+  hostsFromGatewayApi,
+  hostsFromIngress,
+  type HostCandidate,
+  type HostDecision,
+  type HostRejection,
+  type IngressHostSource,
+  type ObjectRef,
+  type SourceFilter,
+} from './sources.ts';
+export {
+  envNameOf,
+  flagValue,
+  parseFlags,
+  parseHostPort,
+  type FlagSpec,
+  type ParsedFlags,
+} from './flags.ts';
+export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';

@@ -1,0 +1,20 @@
+// The common shape of a component's main(): run, and turn a ConfigError into exit 2
+// with one line per problem (DESIGN.md: "Invalid configuration: exit 2").
+import { ConfigError } from '../errors.ts';
+
+export async function runCli(main: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await main();
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(
+      `fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,4 @@
+// Runtime helpers with I/O, shared by the three components' shells.
+export { createLogger, silentLogger, type Logger } from './logger.ts';
+export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin-server.ts';
+export { runCli } from './cli.ts';
