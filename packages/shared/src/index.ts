@@ -37,3 +37,12 @@ export {
   type ParsedFlags,
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
+export {
+  decodePublishedHosts,
+  encodePublishedHosts,
+  HOSTS_CONFIGMAP_NAME,
+  HOSTS_KEY,
+  RELAY_IP_KEY,
+  type DecodedHosts,
+  type PublishedHosts,
+} from './hosts-configmap.ts';
