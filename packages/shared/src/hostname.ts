@@ -1,4 +1,9 @@
-// STUB: owned by the hostname/hosts-file helper; signatures are the contract.
+// The one gate every hostname passes before it may reach a Corefile or a hosts file
+// (DESIGN.md "Hostnames are hostile input"). Ingress and route hosts are written by
+// tenants: anything that is not a plain RFC 1123 DNS name, or that would redirect
+// cluster-internal or loopback names, is refused with a stable reason code.
+import { isIP } from 'node:net';
+
 export type HostRejectReason =
   | 'not-a-string'
   | 'empty'
@@ -23,9 +28,94 @@ export type HostCheck =
   | { readonly ok: true; readonly host: string }
   | { readonly ok: false; readonly reason: HostRejectReason; readonly message: string };
 
-/** The one gate every hostname passes before it may reach a Corefile or hosts file. */
+/** RFC 1123 §2.1 label: letters, digits, hyphens; not starting or ending with a hyphen. */
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** RFC 1035 §2.3.4: 253 octets in text form (255 on the wire). */
+const MAX_NAME = 253;
+const MAX_LABEL = 63;
+
+const LOCALHOST_NAMES = new Set(['localhost', 'localhost.localdomain']);
+
+function refuse(reason: HostRejectReason, message: string): HostCheck {
+  return { ok: false, reason, message };
+}
+
+/** Syntax only: is `name` a valid DNS name or a `*.` wildcard over one (lower case)? */
+export function checkHostnameSyntax(raw: unknown): HostCheck {
+  if (typeof raw !== 'string') return refuse('not-a-string', 'hostname is not a string');
+  if (raw === '') return refuse('empty', 'hostname is empty');
+  // Length is checked before anything else looks at the string: hostile input can be huge.
+  if (raw.length > MAX_NAME) {
+    return refuse('too-long', `hostname is longer than ${MAX_NAME} bytes`);
+  }
+  const host = raw.toLowerCase();
+  if (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']'))) {
+    return refuse('ip-literal', `"${printable(raw)}" is an IP address, not a hostname`);
+  }
+  const labels = host.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label === '*' && i === 0) continue;
+    if (label.includes('*')) {
+      return refuse('bad-wildcard', `"${printable(raw)}": a wildcard must be the whole leftmost label`);
+    }
+    if (label.length > MAX_LABEL) {
+      return refuse('label-too-long', `"${printable(raw)}": a label is longer than ${MAX_LABEL} bytes`);
+    }
+    if (!LABEL.test(label)) {
+      return refuse(
+        'invalid-characters',
+        `"${printable(raw)}" is not a valid DNS name (RFC 1123: letters, digits, hyphens, dots between labels)`,
+      );
+    }
+  }
+  const named = labels[0] === '*' ? labels.slice(1) : labels;
+  if (named.length < 2) {
+    return labels[0] === '*'
+      ? refuse('bad-wildcard', `"${printable(raw)}": a wildcard must cover a name of two labels or more`)
+      : refuse('single-label', `"${printable(raw)}" is a single-label name`);
+  }
+  // A numeric last label is never a TLD: such names are IPv4 addresses in other spellings
+  // (127.1, 0x7f.0.0.1 is already refused by the label rule) that resolvers may accept.
+  if (/^[0-9]+$/.test(named[named.length - 1]!)) {
+    return refuse('ip-literal', `"${printable(raw)}" looks like an IP address (numeric last label)`);
+  }
+  return { ok: true, host };
+}
+
+/** The full policy: syntax, then the names that are never hairpinned, then suffixes. */
 export function checkHostname(raw: unknown, policy: HostnamePolicy): HostCheck {
-  void raw;
-  void policy;
-  throw new Error('not implemented');
+  const syntax = checkHostnameSyntax(raw);
+  if (!syntax.ok) return syntax;
+  const { host } = syntax;
+  const bare = host.startsWith('*.') ? host.slice(2) : host;
+  const last = bare.slice(bare.lastIndexOf('.') + 1);
+  if (LOCALHOST_NAMES.has(bare) || last === 'localhost') {
+    return refuse('localhost', `"${host}" is a loopback name`);
+  }
+  const cluster = policy.clusterDomain.toLowerCase().replace(/\.$/, '');
+  if (cluster !== '' && isUnder(bare, cluster)) {
+    return refuse('cluster-domain', `"${host}" is under the cluster domain ${cluster}`);
+  }
+  if (
+    policy.allowedSuffixes.length > 0 &&
+    !policy.allowedSuffixes.some((s) => isUnder(bare, s.toLowerCase().replace(/^\*?\./, '')))
+  ) {
+    return refuse(
+      'not-allowed-suffix',
+      `"${host}" is not under an allowed domain (${policy.allowedSuffixes.join(', ')})`,
+    );
+  }
+  return { ok: true, host };
+}
+
+/** `name` equals `domain` or ends in `.domain`. */
+function isUnder(name: string, domain: string): boolean {
+  return name === domain || name.endsWith(`.${domain}`);
+}
+
+/** Hostile names go into log lines and Events: show them escaped and bounded. */
+function printable(raw: string): string {
+  const escaped = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+  return escaped.slice(1, -1);
 }
