@@ -7,6 +7,8 @@ export const ErrorCodes = {
   COREFILE_NO_ROOT_BLOCK: 'HAIRPIN_COREFILE_NO_ROOT_BLOCK',
   /** Several root-zone server blocks and no rule to choose one. */
   COREFILE_AMBIGUOUS_ROOT: 'HAIRPIN_COREFILE_AMBIGUOUS_ROOT',
+  /** The Corefile parses, but hairpin cannot place or remove its lines without touching others'. */
+  COREFILE_UNEDITABLE: 'HAIRPIN_COREFILE_UNEDITABLE',
   /** A host passed to an editor is not a valid DNS name (defence in depth). */
   INVALID_HOST: 'HAIRPIN_INVALID_HOST',
   /** A rewrite target (the relay FQDN) is not a valid DNS name. */

@@ -1,0 +1,271 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { corefileOracle, corefiles } from '../test/corpus.ts';
+import {
+  applyCorefileHosts,
+  findRootBlock,
+  managedCorefileHosts,
+  parseCorefile,
+  renderCorefileOverride,
+  tokenizeCorefile,
+} from './corefile.ts';
+import { HairpinError } from './errors.ts';
+
+const target = 'hairpin-relay.hairpin.svc.cluster.local';
+const opts = { target };
+const rule = (h: string) => `rewrite name exact ${h} ${target} # managed by hairpin`;
+
+function refusal(fn: () => unknown): HairpinError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof HairpinError) return err;
+    throw err;
+  }
+  throw new Error('expected a HairpinError');
+}
+
+const all = corefiles();
+const editable = all.filter((f) => {
+  try {
+    findRootBlock(parseCorefile(f.text));
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+test('most of the corpus is editable (a regression guard on the parser)', () => {
+  expect(editable.length).toBeGreaterThanOrEqual(28);
+});
+
+describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (_name, original) => {
+  const hosts = ['shop.example.com', 'api.example.com', '*.apps.example.com'];
+  const edited = applyCorefileHosts(original, hosts, opts);
+
+  test('adds the rules, sorted, right after the root block opens, and nothing else', () => {
+    expect(managedCorefileHosts(edited, opts)).toEqual([...hosts].sort());
+    const root = findRootBlock(parseCorefile(edited));
+    const firstDirectives = root.directives.slice(0, 3).map((d) => d.tokens.map((t) => t.text));
+    expect(firstDirectives).toEqual([
+      ['rewrite', 'name', 'regex', '^[^.]+\\.apps\\.example\\.com\\.?$', target, 'answer', 'auto'],
+      ['rewrite', 'name', 'exact', 'api.example.com', target],
+      ['rewrite', 'name', 'exact', 'shop.example.com', target],
+    ]);
+    // Every original line is still there, in order.
+    const legacy = /# Added by hairpin-proxy/;
+    const kept = original.split('\n').filter((l) => !legacy.test(l));
+    const editedLines = edited.split('\n');
+    let at = 0;
+    for (const line of kept.slice(0, -1)) {
+      at = editedLines.indexOf(line, at);
+      expect(at).toBeGreaterThanOrEqual(0);
+      at++;
+    }
+  });
+
+  test('keeps the file line ending on the new lines', () => {
+    if (original.includes('\r\n')) {
+      expect(edited).toContain(`${rule('shop.example.com')}\r\n`);
+    } else {
+      expect(edited).not.toContain('\r');
+    }
+  });
+
+  test('is idempotent', () => {
+    expect(applyCorefileHosts(edited, hosts, opts)).toBe(edited);
+  });
+
+  test('removing every host restores the original bytes', () => {
+    const restored = applyCorefileHosts(edited, [], opts);
+    const withoutLegacy = applyCorefileHosts(original, [], opts);
+    expect(restored === withoutLegacy || restored === `${withoutLegacy}\n`).toBe(true);
+    if (!/# Added by hairpin-proxy/.test(original)) {
+      expect(withoutLegacy).toBe(original);
+    }
+  });
+
+  test('indents like the block', () => {
+    const line = edited.split(/\r?\n/).find((l) => l.includes('exact shop.example.com'))!;
+    const indent = /^[ \t]*/.exec(line)![0];
+    const root = findRootBlock(parseCorefile(edited));
+    const other = root.directives.find((d) => d.name !== 'rewrite' && !d.tokens[0]!.imported);
+    if (other !== undefined) {
+      const otherLine = edited.slice(0, other.tokens[0]!.start).split('\n').pop()!;
+      expect(indent).toBe(/^[ \t]*/.exec(otherLine)![0]);
+    } else {
+      expect(indent.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the rest of the corpus is refused with a clear error, nothing returned', () => {
+  const refused = all.filter((f) => !editable.includes(f));
+  test.each(refused.map((f) => [f.name, f.text] as const))('%s', (_name, text) => {
+    const err = refusal(() => applyCorefileHosts(text, ['shop.example.com'], opts));
+    expect(err.code).toMatch(/^HAIRPIN_COREFILE_/);
+    expect(err.message.length).toBeGreaterThan(10);
+  });
+
+  test('files CoreDNS refuses are refused naming the line', () => {
+    for (const f of refused) {
+      if (corefileOracle(f.name).parse.ok) continue;
+      const err = refusal(() => applyCorefileHosts(f.text, [], opts));
+      expect(err.code).toBe('HAIRPIN_COREFILE_PARSE');
+      expect(err.message).toMatch(/^Corefile:\d+ - /);
+    }
+  });
+});
+
+describe('recognition, migration and placement', () => {
+  test('legacy hairpin-proxy lines are removed, ours added', () => {
+    const legacy =
+      '.:53 {\n    rewrite name foo.example.com hairpin-proxy.hairpin-proxy.svc.cluster.local # Added by hairpin-proxy\n    errors\n}';
+    expect(applyCorefileHosts(legacy, ['foo.example.com'], opts)).toBe(
+      `.:53 {\n    ${rule('foo.example.com')}\n    errors\n}`,
+    );
+    expect(applyCorefileHosts(legacy, [], opts)).toBe('.:53 {\n    errors\n}');
+  });
+
+  test('rules whose comment was stripped (kubeadm migration) are still ours by content', () => {
+    const stripped = `.:53 {\n    rewrite name exact b.example.com ${target}.\n    rewrite name a.example.com ${target}\n    errors\n}\n`;
+    expect(managedCorefileHosts(stripped, opts)).toEqual(['a.example.com', 'b.example.com']);
+    expect(applyCorefileHosts(stripped, ['c.example.com'], opts)).toBe(
+      `.:53 {\n    ${rule('c.example.com')}\n    errors\n}\n`,
+    );
+  });
+
+  test('other rewrite rules are left alone', () => {
+    const other = '. {\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n';
+    const out = applyCorefileHosts(other, ['b.example.com'], opts);
+    expect(out).toBe(`. {\n  ${rule('b.example.com')}\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n`);
+  });
+
+  test('the root block is found by normalised key, preferring port 53', () => {
+    const two = 'example.org {\n  whoami\n}\n.:5353 {\n  forward . 8.8.8.8\n}\ndns://.:53 {\n  forward . 1.1.1.1\n}\n';
+    const out = applyCorefileHosts(two, ['a.example.com'], opts);
+    expect(out).toContain(`dns://.:53 {\n  ${rule('a.example.com')}\n`);
+    expect(out.indexOf(rule('a.example.com'))).toBe(out.lastIndexOf(rule('a.example.com')));
+  });
+
+  test('no root block, or two on port 53: refused', () => {
+    expect(refusal(() => applyCorefileHosts('example.org {\n whoami\n}\n', ['a.example.com'], opts)).code).toBe(
+      'HAIRPIN_COREFILE_NO_ROOT_BLOCK',
+    );
+    const twice = '.:53 {\n whoami\n}\n. {\n whoami\n}\n';
+    expect(refusal(() => applyCorefileHosts(twice, ['a.example.com'], opts)).code).toBe(
+      'HAIRPIN_COREFILE_AMBIGUOUS_ROOT',
+    );
+    expect(refusal(() => applyCorefileHosts('tls://.:853 {\n whoami\n}\n', ['a.example.com'], opts)).code).toBe(
+      'HAIRPIN_COREFILE_NO_ROOT_BLOCK',
+    );
+  });
+
+  test('brace on the next line, tabs, CRLF, BOM and no final newline', () => {
+    const src = '\uFEFF.\r\n{\r\n\terrors\r\n}';
+    const out = applyCorefileHosts(src, ['a.example.com'], opts);
+    expect(out).toBe(`\uFEFF.\r\n{\r\n\t${rule('a.example.com')}\r\n\terrors\r\n}`);
+    expect(applyCorefileHosts(out, [], opts)).toBe(src);
+  });
+
+  test('a braceless single-server file', () => {
+    const src = '.:53\nerrors\nforward . 8.8.8.8\n';
+    const out = applyCorefileHosts(src, ['a.example.com'], opts);
+    expect(parseCorefile(out).blocks[0]!.directives.map((d) => d.name)).toEqual(['rewrite', 'errors', 'forward']);
+    expect(applyCorefileHosts(out, [], opts)).toBe(src);
+  });
+
+  test('a directive on the opening line cannot be edited around', () => {
+    expect(refusal(() => applyCorefileHosts('. { errors\n}\n', ['a.example.com'], opts)).code).toBe(
+      'HAIRPIN_COREFILE_UNEDITABLE',
+    );
+  });
+
+  test('import mode renders only the rules', () => {
+    expect(renderCorefileOverride(['b.example.com', 'a.example.com'], opts)).toBe(
+      `${rule('a.example.com')}\n${rule('b.example.com')}\n`,
+    );
+    expect(renderCorefileOverride([], opts)).toBe('');
+  });
+
+  test('tokenizeCorefile gives CoreDNS tokens', () => {
+    expect(tokenizeCorefile('. {\n  log#x y\n  "a b" \\"\n}')).toEqual([
+      { line: 1, text: '.' },
+      { line: 1, text: '{' },
+      { line: 2, text: 'log' },
+      { line: 2, text: 'y' },
+      { line: 3, text: 'a b' },
+      { line: 3, text: '\\"' },
+      { line: 4, text: '}' },
+    ]);
+  });
+});
+
+describe('hostile input never reaches the file', () => {
+  const base = '.:53 {\n    errors\n}\n';
+  test.each([
+    'a.example.com\n}',
+    'a.example.com # x',
+    'x{.example.com',
+    '"a.example.com"',
+    'a.example.com }\n. {',
+    `${'a'.repeat(64)}.example.com`,
+    '10.0.0.1',
+    '',
+  ])('host %j', (host) => {
+    expect(refusal(() => applyCorefileHosts(base, [host], opts)).code).toBe('HAIRPIN_INVALID_HOST');
+  });
+
+  test.each(['relay svc', 'x}', '*.example.com', ''])('target %j', (bad) => {
+    expect(refusal(() => applyCorefileHosts(base, ['a.example.com'], { target: bad })).code).toBe(
+      'HAIRPIN_INVALID_TARGET',
+    );
+  });
+});
+
+describe('properties', () => {
+  const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
+  const host = fc
+    .tuple(fc.boolean(), fc.array(label, { minLength: 1, maxLength: 3 }), fc.constantFrom('com', 'org', 'io'))
+    .map(([wild, labels, tld]) => `${wild ? '*.' : ''}${[...labels, tld].join('.')}`);
+
+  test('random host sets on every editable corpus file: exact, idempotent, reversible', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...editable), fc.array(host, { maxLength: 8 }), fc.array(host, { maxLength: 8 }), (file, a, b) => {
+        const once = applyCorefileHosts(file.text, a, opts);
+        expect(managedCorefileHosts(once, opts)).toEqual([...new Set(a)].sort());
+        expect(applyCorefileHosts(once, a, opts)).toBe(once);
+        const other = applyCorefileHosts(once, b, opts);
+        expect(applyCorefileHosts(other, a, opts)).toBe(once);
+        const base = applyCorefileHosts(file.text, [], opts);
+        const back = applyCorefileHosts(other, [], opts);
+        expect(back === base || back === `${base}\n`).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('random Corefile-ish input: only HairpinErrors, and results re-parse with bytes kept', () => {
+    const piece = fc.constantFrom(
+      '.', '.:53', 'dns://.:53', 'example.org', '{', '}', ' ', '  ', '\t', '\n', '\r\n', '#', '# c',
+      '"', '"q q"', '\\', 'errors', 'forward', '. 8.8.8.8', 'rewrite', 'name', 'import', '(snip)', ',',
+      `rewrite name exact x.example.com ${target} # managed by hairpin`, '{$ENV}', 'x',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }).map((p) => p.join('')), fc.array(host, { maxLength: 3 }), (text, hosts) => {
+        let out: string;
+        try {
+          out = applyCorefileHosts(text, hosts, opts);
+        } catch (err) {
+          expect(err).toBeInstanceOf(HairpinError);
+          return;
+        }
+        expect(() => parseCorefile(out)).not.toThrow();
+        expect(managedCorefileHosts(out, opts)).toEqual([...new Set(hosts)].sort());
+        const back = applyCorefileHosts(out, [], opts);
+        expect(back.length).toBeLessThanOrEqual(text.length + 2);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
