@@ -4,21 +4,37 @@
 export { ConfigError, ErrorCodes, HairpinError, type ErrorCode } from './errors.ts';
 export {
   checkHostname,
+  checkHostnameSyntax,
   type HostCheck,
   type HostnamePolicy,
   type HostRejectReason,
 } from './hostname.ts';
 export {
   applyCorefileHosts,
+  findRootBlock,
+  parseCorefile,
+  rewriteRule,
+  wildcardRegex,
+  type ParsedCorefile,
+  type ServerBlock,
   managedCorefileHosts,
   renderCorefileOverride,
   tokenizeCorefile,
   type CorefileEditOptions,
   type CorefileToken,
 } from './corefile.ts';
-export { applyHostsFile, managedHostsFileEntries } from './hosts-file.ts';
+export {
+  applyHostsFile,
+  managedHostsFileEntries,
+  managedHostsLines,
+  MAX_HOSTS_LINE_BYTES,
+  parseHostsEntries,
+} from './hosts-file.ts';
 export {
   decideHosts,
+  DEFAULT_SOURCE_FILTER,
+  ingressClassOf,
+  refOf,
   hostsFromGatewayApi,
   hostsFromIngress,
   type HostCandidate,

@@ -1,7 +1,8 @@
-// STUB: owned by the hostname/hosts-file helper; signatures are the contract.
 // Pure extraction of candidate hostnames from Kubernetes objects (plain JSON as the API
-// returns it: client-node objects or parsed YAML both work).
-import type { HostnamePolicy, HostRejectReason } from './hostname.ts';
+// returns it: client-node objects or parsed YAML both work). Objects are tenant input:
+// every field is checked for its type, and a malformed object contributes nothing
+// rather than throw.
+import { checkHostname, type HostnamePolicy, type HostRejectReason } from './hostname.ts';
 
 export interface ObjectRef {
   readonly apiVersion: string;
@@ -22,6 +23,12 @@ export interface SourceFilter {
   readonly gatewayClasses: readonly string[];
 }
 
+export const DEFAULT_SOURCE_FILTER: SourceFilter = Object.freeze({
+  ingressSources: Object.freeze(['tls', 'rules'] as const),
+  ingressClasses: Object.freeze([]),
+  gatewayClasses: Object.freeze([]),
+});
+
 export interface HostCandidate {
   /** The raw value as found on the object (not yet validated). */
   readonly host: string;
@@ -41,11 +48,72 @@ export interface HostDecision {
   readonly rejected: readonly HostRejection[];
 }
 
-export function hostsFromIngress(ingress: unknown, filter: SourceFilter): HostCandidate[] {
-  void ingress;
-  void filter;
-  throw new Error('not implemented');
+type Obj = Record<string, unknown>;
+
+function obj(value: unknown): Obj | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Obj)
+    : undefined;
 }
+
+function arr(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function refOf(object: unknown, apiVersion: string, kind: string): ObjectRef | undefined {
+  const meta = obj(obj(object)?.['metadata']);
+  const name = str(meta?.['name']);
+  if (name === undefined) return undefined;
+  const uid = str(meta?.['uid']);
+  return {
+    apiVersion: str(obj(object)?.['apiVersion']) ?? apiVersion,
+    kind,
+    namespace: str(meta?.['namespace']) ?? '',
+    name,
+    ...(uid === undefined ? {} : { uid }),
+  };
+}
+
+/** spec.ingressClassName, else the legacy `kubernetes.io/ingress.class` annotation. */
+export function ingressClassOf(ingress: unknown): string | undefined {
+  const o = obj(ingress);
+  return (
+    str(obj(o?.['spec'])?.['ingressClassName']) ??
+    str(obj(obj(o?.['metadata'])?.['annotations'])?.['kubernetes.io/ingress.class'])
+  );
+}
+
+/**
+ * Host candidates of a networking.k8s.io/v1 Ingress: spec.tls[].hosts[] and
+ * spec.rules[].host, as the filter selects. With a class filter, an Ingress without a
+ * class is left out (it may belong to any controller).
+ */
+export function hostsFromIngress(ingress: unknown, filter: SourceFilter): HostCandidate[] {
+  const ref = refOf(ingress, 'networking.k8s.io/v1', 'Ingress');
+  if (ref === undefined) return [];
+  if (filter.ingressClasses.length > 0) {
+    const cls = ingressClassOf(ingress);
+    if (cls === undefined || !filter.ingressClasses.includes(cls)) return [];
+  }
+  const spec = obj(obj(ingress)?.['spec']);
+  const raw: unknown[] = [];
+  if (filter.ingressSources.includes('tls')) {
+    for (const tls of arr(spec?.['tls'])) raw.push(...arr(obj(tls)?.['hosts']));
+  }
+  if (filter.ingressSources.includes('rules')) {
+    for (const rule of arr(spec?.['rules'])) {
+      const host = obj(rule)?.['host'];
+      if (host !== undefined) raw.push(host);
+    }
+  }
+  return raw.map((host) => ({ host: typeof host === 'string' ? host : String(host), ref }));
+}
+
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /** Gateway listener hostnames, and HTTPRoute hostnames attached to a selected Gateway. */
 export function hostsFromGatewayApi(
@@ -53,17 +121,51 @@ export function hostsFromGatewayApi(
   routes: readonly unknown[],
   filter: SourceFilter,
 ): HostCandidate[] {
-  void gateways;
-  void routes;
-  void filter;
-  throw new Error('not implemented');
+  const selected = new Set<string>();
+  const out: HostCandidate[] = [];
+  for (const gw of gateways) {
+    const ref = refOf(gw, `${GATEWAY_GROUP}/v1`, 'Gateway');
+    if (ref === undefined) continue;
+    const spec = obj(obj(gw)?.['spec']);
+    const cls = str(spec?.['gatewayClassName']);
+    if (filter.gatewayClasses.length > 0 && (cls === undefined || !filter.gatewayClasses.includes(cls))) {
+      continue;
+    }
+    selected.add(`${ref.namespace}/${ref.name}`);
+    for (const listener of arr(spec?.['listeners'])) {
+      const host = obj(listener)?.['hostname'];
+      if (host !== undefined) out.push({ host: String(host), ref });
+    }
+  }
+  for (const route of routes) {
+    const ref = refOf(route, `${GATEWAY_GROUP}/v1`, 'HTTPRoute');
+    if (ref === undefined) continue;
+    const spec = obj(obj(route)?.['spec']);
+    const attached = arr(spec?.['parentRefs']).some((p) => {
+      const parent = obj(p);
+      const group = str(parent?.['group']) ?? GATEWAY_GROUP;
+      const kind = str(parent?.['kind']) ?? 'Gateway';
+      const name = str(parent?.['name']);
+      const ns = str(parent?.['namespace']) ?? ref.namespace;
+      return group === GATEWAY_GROUP && kind === 'Gateway' && selected.has(`${ns}/${name}`);
+    });
+    if (!attached) continue;
+    for (const host of arr(spec?.['hostnames'])) out.push({ host: String(host), ref });
+  }
+  return out;
 }
 
+/** Validated, unique, sorted hosts, and every refusal with its object (none drops another). */
 export function decideHosts(
   candidates: readonly HostCandidate[],
   policy: HostnamePolicy,
 ): HostDecision {
-  void candidates;
-  void policy;
-  throw new Error('not implemented');
+  const hosts = new Set<string>();
+  const rejected: HostRejection[] = [];
+  for (const { host, ref } of candidates) {
+    const check = checkHostname(host, policy);
+    if (check.ok) hosts.add(check.host);
+    else rejected.push({ host, reason: check.reason, message: check.message, ref });
+  }
+  return { hosts: [...hosts].sort(), rejected };
 }
