@@ -1,1 +1,22 @@
-// Entry point: replaced by the component's own main.
+// hairpin-dns-controller: `render` (pure Corefile edit), `cleanup` (uninstall step), or
+// the controller itself (no subcommand).
+import { runCli } from '@hairpin/shared/runtime';
+import { runRender } from './render.ts';
+
+const [command, ...rest] = process.argv.slice(2);
+const io = {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+};
+
+await runCli(async () => {
+  switch (command) {
+    case 'render':
+      return runRender(rest, io);
+    default:
+      io.stderr.write(`unknown command ${String(command)}\n`);
+      return 2;
+  }
+});

@@ -277,9 +277,13 @@ function checkBraces(tokens: readonly LexToken[]): void {
     if (t.text === '{') open.push(t);
     else if (t.text === '}') {
       if (open.pop() === undefined) {
-        throw new HairpinError(ErrorCodes.COREFILE_PARSE, `Corefile:${t.line} - '}' closes nothing`, {
-          line: t.line,
-        });
+        throw new HairpinError(
+          ErrorCodes.COREFILE_PARSE,
+          `Corefile:${t.line} - '}' closes nothing`,
+          {
+            line: t.line,
+          },
+        );
       }
     }
   }

@@ -136,29 +136,35 @@ describe('recognition, migration and placement', () => {
   });
 
   test('other rewrite rules are left alone', () => {
-    const other = '. {\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n';
+    const other =
+      '. {\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n';
     const out = applyCorefileHosts(other, ['b.example.com'], opts);
-    expect(out).toBe(`. {\n  ${rule('b.example.com')}\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n`);
+    expect(out).toBe(
+      `. {\n  ${rule('b.example.com')}\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n`,
+    );
   });
 
   test('the root block is found by normalised key, preferring port 53', () => {
-    const two = 'example.org {\n  whoami\n}\n.:5353 {\n  forward . 8.8.8.8\n}\ndns://.:53 {\n  forward . 1.1.1.1\n}\n';
+    const two =
+      'example.org {\n  whoami\n}\n.:5353 {\n  forward . 8.8.8.8\n}\ndns://.:53 {\n  forward . 1.1.1.1\n}\n';
     const out = applyCorefileHosts(two, ['a.example.com'], opts);
     expect(out).toContain(`dns://.:53 {\n  ${rule('a.example.com')}\n`);
     expect(out.indexOf(rule('a.example.com'))).toBe(out.lastIndexOf(rule('a.example.com')));
   });
 
   test('no root block, or two on port 53: refused', () => {
-    expect(refusal(() => applyCorefileHosts('example.org {\n whoami\n}\n', ['a.example.com'], opts)).code).toBe(
-      'HAIRPIN_COREFILE_NO_ROOT_BLOCK',
-    );
+    expect(
+      refusal(() => applyCorefileHosts('example.org {\n whoami\n}\n', ['a.example.com'], opts))
+        .code,
+    ).toBe('HAIRPIN_COREFILE_NO_ROOT_BLOCK');
     const twice = '.:53 {\n whoami\n}\n. {\n whoami\n}\n';
     expect(refusal(() => applyCorefileHosts(twice, ['a.example.com'], opts)).code).toBe(
       'HAIRPIN_COREFILE_AMBIGUOUS_ROOT',
     );
-    expect(refusal(() => applyCorefileHosts('tls://.:853 {\n whoami\n}\n', ['a.example.com'], opts)).code).toBe(
-      'HAIRPIN_COREFILE_NO_ROOT_BLOCK',
-    );
+    expect(
+      refusal(() => applyCorefileHosts('tls://.:853 {\n whoami\n}\n', ['a.example.com'], opts))
+        .code,
+    ).toBe('HAIRPIN_COREFILE_NO_ROOT_BLOCK');
   });
 
   test('brace on the next line, tabs, CRLF, BOM and no final newline', () => {
@@ -171,7 +177,11 @@ describe('recognition, migration and placement', () => {
   test('a braceless single-server file', () => {
     const src = '.:53\nerrors\nforward . 8.8.8.8\n';
     const out = applyCorefileHosts(src, ['a.example.com'], opts);
-    expect(parseCorefile(out).blocks[0]!.directives.map((d) => d.name)).toEqual(['rewrite', 'errors', 'forward']);
+    expect(parseCorefile(out).blocks[0]!.directives.map((d) => d.name)).toEqual([
+      'rewrite',
+      'errors',
+      'forward',
+    ]);
     expect(applyCorefileHosts(out, [], opts)).toBe(src);
   });
 
@@ -226,45 +236,82 @@ describe('hostile input never reaches the file', () => {
 describe('properties', () => {
   const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
   const host = fc
-    .tuple(fc.boolean(), fc.array(label, { minLength: 1, maxLength: 3 }), fc.constantFrom('com', 'org', 'io'))
+    .tuple(
+      fc.boolean(),
+      fc.array(label, { minLength: 1, maxLength: 3 }),
+      fc.constantFrom('com', 'org', 'io'),
+    )
     .map(([wild, labels, tld]) => `${wild ? '*.' : ''}${[...labels, tld].join('.')}`);
 
   test('random host sets on every editable corpus file: exact, idempotent, reversible', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...editable), fc.array(host, { maxLength: 8 }), fc.array(host, { maxLength: 8 }), (file, a, b) => {
-        const once = applyCorefileHosts(file.text, a, opts);
-        expect(managedCorefileHosts(once, opts)).toEqual([...new Set(a)].sort());
-        expect(applyCorefileHosts(once, a, opts)).toBe(once);
-        const other = applyCorefileHosts(once, b, opts);
-        expect(applyCorefileHosts(other, a, opts)).toBe(once);
-        const base = applyCorefileHosts(file.text, [], opts);
-        const back = applyCorefileHosts(other, [], opts);
-        expect(back === base || back === `${base}\n`).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...editable),
+        fc.array(host, { maxLength: 8 }),
+        fc.array(host, { maxLength: 8 }),
+        (file, a, b) => {
+          const once = applyCorefileHosts(file.text, a, opts);
+          expect(managedCorefileHosts(once, opts)).toEqual([...new Set(a)].sort());
+          expect(applyCorefileHosts(once, a, opts)).toBe(once);
+          const other = applyCorefileHosts(once, b, opts);
+          expect(applyCorefileHosts(other, a, opts)).toBe(once);
+          const base = applyCorefileHosts(file.text, [], opts);
+          const back = applyCorefileHosts(other, [], opts);
+          expect(back === base || back === `${base}\n`).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   test('random Corefile-ish input: only HairpinErrors, and results re-parse with bytes kept', () => {
     const piece = fc.constantFrom(
-      '.', '.:53', 'dns://.:53', 'example.org', '{', '}', ' ', '  ', '\t', '\n', '\r\n', '#', '# c',
-      '"', '"q q"', '\\', 'errors', 'forward', '. 8.8.8.8', 'rewrite', 'name', 'import', '(snip)', ',',
-      `rewrite name exact x.example.com ${target} # managed by hairpin`, '{$ENV}', 'x',
+      '.',
+      '.:53',
+      'dns://.:53',
+      'example.org',
+      '{',
+      '}',
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r\n',
+      '#',
+      '# c',
+      '"',
+      '"q q"',
+      '\\',
+      'errors',
+      'forward',
+      '. 8.8.8.8',
+      'rewrite',
+      'name',
+      'import',
+      '(snip)',
+      ',',
+      `rewrite name exact x.example.com ${target} # managed by hairpin`,
+      '{$ENV}',
+      'x',
     );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 40 }).map((p) => p.join('')), fc.array(host, { maxLength: 3 }), (text, hosts) => {
-        let out: string;
-        try {
-          out = applyCorefileHosts(text, hosts, opts);
-        } catch (err) {
-          expect(err).toBeInstanceOf(HairpinError);
-          return;
-        }
-        expect(() => parseCorefile(out)).not.toThrow();
-        expect(managedCorefileHosts(out, opts)).toEqual([...new Set(hosts)].sort());
-        const back = applyCorefileHosts(out, [], opts);
-        expect(back.length).toBeLessThanOrEqual(text.length + 2);
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 40 }).map((p) => p.join('')),
+        fc.array(host, { maxLength: 3 }),
+        (text, hosts) => {
+          let out: string;
+          try {
+            out = applyCorefileHosts(text, hosts, opts);
+          } catch (err) {
+            expect(err).toBeInstanceOf(HairpinError);
+            return;
+          }
+          expect(() => parseCorefile(out)).not.toThrow();
+          expect(managedCorefileHosts(out, opts)).toEqual([...new Set(hosts)].sort());
+          const back = applyCorefileHosts(out, [], opts);
+          expect(back.length).toBeLessThanOrEqual(text.length + 2);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -217,7 +217,9 @@ export function findRootBlock(parsed: ParsedCorefile): ServerBlock {
       'no server block serves the root zone "." over plain DNS (keys like ".", ".:53", "dns://.:53")',
     );
   }
-  const on53 = [...new Set(candidates.filter((c) => c.port === DEFAULT_DNS_PORT).map((c) => c.block))];
+  const on53 = [
+    ...new Set(candidates.filter((c) => c.port === DEFAULT_DNS_PORT).map((c) => c.block)),
+  ];
   if (on53.length === 1) return on53[0]!;
   const where = blocks.map((b) => `${b.keys.join(' ')} (line ${b.keyTokens[0]?.line ?? 0})`);
   throw new HairpinError(
@@ -344,7 +346,9 @@ export function applyCorefileHosts(
     // A rule shares its lines with nothing else, or we cannot remove it cleanly.
     const directive = parsed.blocks
       .flatMap((b) => b.directives)
-      .find((d) => lineIndexOf(lines, d.tokens[0]!.start) === rule.firstLine && d.name === 'rewrite');
+      .find(
+        (d) => lineIndexOf(lines, d.tokens[0]!.start) === rule.firstLine && d.name === 'rewrite',
+      );
     const mine = new Set(directive?.tokens.map((t) => t.start) ?? []);
     if ([...ownStarts].some((s) => !mine.has(s))) {
       throw uneditable(
@@ -357,7 +361,11 @@ export function applyCorefileHosts(
 
   if (wanted.length === 0) {
     if (remove.size === 0) return text;
-    return checked(render(text, lines, { remove, insertAfter: -1, indent: '', eol: '' }, []), [], options);
+    return checked(
+      render(text, lines, { remove, insertAfter: -1, indent: '', eol: '' }, []),
+      [],
+      options,
+    );
   }
   const plan: Plan = { remove, ...planInsertion(parsed, lines, owned) };
   const rules = wanted.map((h) => rewriteRule(h, target));

@@ -80,7 +80,10 @@ describe('checkHostname refuses hostile and unsuitable names', () => {
 });
 
 describe('allowed suffixes', () => {
-  const restricted = { clusterDomain: 'cluster.local', allowedSuffixes: ['example.com', '.example.org'] };
+  const restricted = {
+    clusterDomain: 'cluster.local',
+    allowedSuffixes: ['example.com', '.example.org'],
+  };
   test.each([
     ['example.com', true],
     ['a.example.com', true],
@@ -126,11 +129,16 @@ describe('properties', () => {
       .tuple(fc.array(label, { minLength: 1, maxLength: 4 }), tld)
       .map(([labels, t]) => [...labels, t].join('.'));
     fc.assert(
-      fc.property(name, fc.constantFrom(' ', '\n', '#', '{', '}', '"', '\\', '\t'), fc.nat(), (n, bad, at) => {
-        expect(checkHostnameSyntax(n)).toEqual({ ok: true, host: n });
-        const i = at % (n.length + 1);
-        expect(checkHostnameSyntax(n.slice(0, i) + bad + n.slice(i)).ok).toBe(false);
-      }),
+      fc.property(
+        name,
+        fc.constantFrom(' ', '\n', '#', '{', '}', '"', '\\', '\t'),
+        fc.nat(),
+        (n, bad, at) => {
+          expect(checkHostnameSyntax(n)).toEqual({ ok: true, host: n });
+          const i = at % (n.length + 1);
+          expect(checkHostnameSyntax(n.slice(0, i) + bad + n.slice(i)).ok).toBe(false);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

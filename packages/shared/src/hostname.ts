@@ -57,10 +57,16 @@ export function checkHostnameSyntax(raw: unknown): HostCheck {
     const label = labels[i]!;
     if (label === '*' && i === 0) continue;
     if (label.includes('*')) {
-      return refuse('bad-wildcard', `"${printable(raw)}": a wildcard must be the whole leftmost label`);
+      return refuse(
+        'bad-wildcard',
+        `"${printable(raw)}": a wildcard must be the whole leftmost label`,
+      );
     }
     if (label.length > MAX_LABEL) {
-      return refuse('label-too-long', `"${printable(raw)}": a label is longer than ${MAX_LABEL} bytes`);
+      return refuse(
+        'label-too-long',
+        `"${printable(raw)}": a label is longer than ${MAX_LABEL} bytes`,
+      );
     }
     if (!LABEL.test(label)) {
       return refuse(
@@ -72,13 +78,19 @@ export function checkHostnameSyntax(raw: unknown): HostCheck {
   const named = labels[0] === '*' ? labels.slice(1) : labels;
   if (named.length < 2) {
     return labels[0] === '*'
-      ? refuse('bad-wildcard', `"${printable(raw)}": a wildcard must cover a name of two labels or more`)
+      ? refuse(
+          'bad-wildcard',
+          `"${printable(raw)}": a wildcard must cover a name of two labels or more`,
+        )
       : refuse('single-label', `"${printable(raw)}" is a single-label name`);
   }
   // A numeric last label is never a TLD: such names are IPv4 addresses in other spellings
   // (127.1, 0x7f.0.0.1 is already refused by the label rule) that resolvers may accept.
   if (/^[0-9]+$/.test(named[named.length - 1]!)) {
-    return refuse('ip-literal', `"${printable(raw)}" looks like an IP address (numeric last label)`);
+    return refuse(
+      'ip-literal',
+      `"${printable(raw)}" looks like an IP address (numeric last label)`,
+    );
   }
   return { ok: true, host };
 }

@@ -87,21 +87,39 @@ describe('hosts-file editing', () => {
 
   test('random hosts files and host sets: kept bytes, idempotent, reversible', () => {
     const piece = fc.constantFrom(
-      '127.0.0.1', '::1', ' ', '\t', '\n', '\r\n', '#', '# c', 'localhost', 'a.example.com',
-      `${ip} x.example.com ${marker}`, '# Added by hairpin-proxy', '\uFEFF', 'x',
+      '127.0.0.1',
+      '::1',
+      ' ',
+      '\t',
+      '\n',
+      '\r\n',
+      '#',
+      '# c',
+      'localhost',
+      'a.example.com',
+      `${ip} x.example.com ${marker}`,
+      '# Added by hairpin-proxy',
+      '\uFEFF',
+      'x',
     );
     const label = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/);
     const host = fc.tuple(label, label).map(([a, b]) => `${a}.${b}.com`);
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('')), fc.array(host, { maxLength: 30 }), (text, hosts) => {
-        const base = applyHostsFile(text, ip, []);
-        const once = applyHostsFile(text, ip, hosts);
-        expect(applyHostsFile(once, ip, hosts)).toBe(once);
-        expect(once.startsWith(base)).toBe(true);
-        const back = applyHostsFile(once, ip, []);
-        expect([base, `${base}\n`, `${base}\r\n`]).toContain(back);
-        expect(managedHostsFileEntries(once).map((e) => e.host)).toEqual([...new Set(hosts)].sort());
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 30 }).map((p) => p.join('')),
+        fc.array(host, { maxLength: 30 }),
+        (text, hosts) => {
+          const base = applyHostsFile(text, ip, []);
+          const once = applyHostsFile(text, ip, hosts);
+          expect(applyHostsFile(once, ip, hosts)).toBe(once);
+          expect(once.startsWith(base)).toBe(true);
+          const back = applyHostsFile(once, ip, []);
+          expect([base, `${base}\n`, `${base}\r\n`]).toContain(back);
+          expect(managedHostsFileEntries(once).map((e) => e.host)).toEqual(
+            [...new Set(hosts)].sort(),
+          );
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -45,24 +45,38 @@ describe('hostsFromIngress', () => {
 
   test('sources are selectable', () => {
     const tlsOnly: SourceFilter = { ...DEFAULT_SOURCE_FILTER, ingressSources: ['tls'] };
-    expect(hostsFromIngress(shop, tlsOnly).map((c) => c.host)).toEqual(['shop.example.com', 'www.example.com']);
+    expect(hostsFromIngress(shop, tlsOnly).map((c) => c.host)).toEqual([
+      'shop.example.com',
+      'www.example.com',
+    ]);
   });
 
   test('class filter: spec.ingressClassName, the legacy annotation, unclassed left out', () => {
     const filter: SourceFilter = { ...DEFAULT_SOURCE_FILTER, ingressClasses: ['nginx'] };
-    const legacy = ingress('legacy', { rules: [{ host: 'a.example.com' }] }, { 'kubernetes.io/ingress.class': 'nginx' });
-    const other = ingress('other', { ingressClassName: 'traefik', rules: [{ host: 'b.example.com' }] });
+    const legacy = ingress(
+      'legacy',
+      { rules: [{ host: 'a.example.com' }] },
+      { 'kubernetes.io/ingress.class': 'nginx' },
+    );
+    const other = ingress('other', {
+      ingressClassName: 'traefik',
+      rules: [{ host: 'b.example.com' }],
+    });
     const none = ingress('none', { rules: [{ host: 'c.example.com' }] });
     expect(hostsFromIngress(legacy, filter).map((c) => c.host)).toEqual(['a.example.com']);
     expect(hostsFromIngress(other, filter)).toEqual([]);
     expect(hostsFromIngress(none, filter)).toEqual([]);
-    expect(hostsFromIngress(none, DEFAULT_SOURCE_FILTER).map((c) => c.host)).toEqual(['c.example.com']);
+    expect(hostsFromIngress(none, DEFAULT_SOURCE_FILTER).map((c) => c.host)).toEqual([
+      'c.example.com',
+    ]);
   });
 
   test('malformed objects never throw', () => {
     fc.assert(
       fc.property(fc.anything(), fc.anything(), (spec, meta) => {
-        expect(() => hostsFromIngress({ metadata: meta, spec }, DEFAULT_SOURCE_FILTER)).not.toThrow();
+        expect(() =>
+          hostsFromIngress({ metadata: meta, spec }, DEFAULT_SOURCE_FILTER),
+        ).not.toThrow();
         expect(() => hostsFromIngress(spec, DEFAULT_SOURCE_FILTER)).not.toThrow();
       }),
       { numRuns: 500 },
@@ -73,7 +87,10 @@ describe('hostsFromIngress', () => {
 describe('hostsFromGatewayApi', () => {
   const gw = (name: string, cls: string, hostnames: (string | undefined)[]) => ({
     metadata: { name, namespace: 'infra' },
-    spec: { gatewayClassName: cls, listeners: hostnames.map((hostname) => ({ name: 'l', hostname })) },
+    spec: {
+      gatewayClassName: cls,
+      listeners: hostnames.map((hostname) => ({ name: 'l', hostname })),
+    },
   });
   const route = (name: string, parentRefs: unknown[], hostnames: string[]) => ({
     metadata: { name, namespace: 'shop' },
@@ -81,12 +98,19 @@ describe('hostsFromGatewayApi', () => {
   });
 
   test('listener hostnames and attached routes of selected gateways', () => {
-    const gateways = [gw('public', 'cilium', ['*.example.com', undefined]), gw('internal', 'istio', ['int.example.com'])];
+    const gateways = [
+      gw('public', 'cilium', ['*.example.com', undefined]),
+      gw('internal', 'istio', ['int.example.com']),
+    ];
     const routes = [
       route('a', [{ name: 'public', namespace: 'infra' }], ['a.example.com']),
       route('b', [{ name: 'internal', namespace: 'infra' }], ['b.example.com']),
       route('c', [{ name: 'public' }], ['c.example.com']), // same namespace as the route: no such gateway
-      route('d', [{ name: 'public', namespace: 'infra', kind: 'Service', group: '' }], ['d.example.com']),
+      route(
+        'd',
+        [{ name: 'public', namespace: 'infra', kind: 'Service', group: '' }],
+        ['d.example.com'],
+      ),
     ];
     const filter: SourceFilter = { ...DEFAULT_SOURCE_FILTER, gatewayClasses: ['cilium'] };
     const got = hostsFromGatewayApi(gateways, routes, filter);
@@ -94,12 +118,11 @@ describe('hostsFromGatewayApi', () => {
       'Gateway/public:*.example.com',
       'HTTPRoute/a:a.example.com',
     ]);
-    expect(hostsFromGatewayApi(gateways, routes, DEFAULT_SOURCE_FILTER).map((c) => c.host).sort()).toEqual([
-      '*.example.com',
-      'a.example.com',
-      'b.example.com',
-      'int.example.com',
-    ]);
+    expect(
+      hostsFromGatewayApi(gateways, routes, DEFAULT_SOURCE_FILTER)
+        .map((c) => c.host)
+        .sort(),
+    ).toEqual(['*.example.com', 'a.example.com', 'b.example.com', 'int.example.com']);
   });
 });
 
@@ -108,12 +131,23 @@ describe('decideHosts', () => {
     const candidates = [
       ...hostsFromIngress(shop, DEFAULT_SOURCE_FILTER),
       ...hostsFromIngress(
-        ingress('evil', { rules: [{ host: 'x.example.com\n}' }, { host: 'kubernetes.default.svc.cluster.local' }, { host: 'ok.example.com' }] }),
+        ingress('evil', {
+          rules: [
+            { host: 'x.example.com\n}' },
+            { host: 'kubernetes.default.svc.cluster.local' },
+            { host: 'ok.example.com' },
+          ],
+        }),
         DEFAULT_SOURCE_FILTER,
       ),
     ];
     const decision = decideHosts(candidates, policy);
-    expect(decision.hosts).toEqual(['api.example.com', 'ok.example.com', 'shop.example.com', 'www.example.com']);
+    expect(decision.hosts).toEqual([
+      'api.example.com',
+      'ok.example.com',
+      'shop.example.com',
+      'www.example.com',
+    ]);
     expect(decision.rejected.map((r) => [r.ref.name, r.reason])).toEqual([
       ['evil', 'invalid-characters'],
       ['evil', 'cluster-domain'],

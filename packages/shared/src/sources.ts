@@ -128,7 +128,10 @@ export function hostsFromGatewayApi(
     if (ref === undefined) continue;
     const spec = obj(obj(gw)?.['spec']);
     const cls = str(spec?.['gatewayClassName']);
-    if (filter.gatewayClasses.length > 0 && (cls === undefined || !filter.gatewayClasses.includes(cls))) {
+    if (
+      filter.gatewayClasses.length > 0 &&
+      (cls === undefined || !filter.gatewayClasses.includes(cls))
+    ) {
       continue;
     }
     selected.add(`${ref.namespace}/${ref.name}`);

@@ -31,9 +31,7 @@ export interface CorefileOracle {
 }
 
 export function corefileOracle(corefileName: string): CorefileOracle {
-  const base = corefileName
-    .replace(/^corefiles\//, '')
-    .replace(/\.Corefile$/, '.oracle.json');
+  const base = corefileName.replace(/^corefiles\//, '').replace(/\.Corefile$/, '.oracle.json');
   return JSON.parse(readFileSync(`${corpusDir}oracle/${base}`, 'utf8')) as CorefileOracle;
 }
 

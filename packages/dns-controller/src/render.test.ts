@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureIO } from '@hairpin/shared/testing';
+import { describe, expect, test } from 'vitest';
+import { runRender } from './render.ts';
+
+const kubeadm = readFileSync(
+  new URL('../../../../shared/corpus/corefiles/kubeadm-latest.Corefile', import.meta.url),
+  'utf8',
+);
+const target = 'hairpin-relay.hairpin.svc.cluster.local';
+
+const ingressList = `apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: Ingress
+  metadata: {name: shop, namespace: shop}
+  spec:
+    tls: [{hosts: [shop.example.com]}]
+    rules: [{host: shop.example.com}, {host: "evil.example.com # injected"}]
+- apiVersion: networking.k8s.io/v1
+  kind: Ingress
+  metadata: {name: api, namespace: api}
+  spec:
+    rules: [{host: API.example.com}, {host: kubernetes.default.svc.cluster.local}]
+`;
+
+describe('render', () => {
+  test('--host on stdin: rules added after the root block opens', async () => {
+    const io = captureIO(kubeadm);
+    const code = await runRender(
+      ['--corefile', '-', '--host', 'b.example.com', '--host', 'A.example.com'],
+      io,
+    );
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    expect(io.out().split('\n').slice(0, 3)).toEqual([
+      '.:53 {',
+      `    rewrite name exact a.example.com ${target} # managed by hairpin`,
+      `    rewrite name exact b.example.com ${target} # managed by hairpin`,
+    ]);
+  });
+
+  test('--ingresses from a kubectl List: refused hosts warned about, valid ones kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hairpin-render-'));
+    writeFileSync(join(dir, 'Corefile'), kubeadm);
+    const io = captureIO(ingressList);
+    const code = await runRender(
+      [
+        '--corefile',
+        join(dir, 'Corefile'),
+        '--ingresses',
+        '-',
+        '--cluster-domain',
+        'cluster.local',
+      ],
+      io,
+    );
+    expect(code).toBe(0);
+    expect(io.out()).toContain(`rewrite name exact api.example.com ${target} # managed by hairpin`);
+    expect(io.out()).toContain(
+      `rewrite name exact shop.example.com ${target} # managed by hairpin`,
+    );
+    expect(io.out()).not.toContain('evil');
+    expect(io.out()).not.toContain('kubernetes.default');
+    expect(io.err()).toMatch(/Ingress shop\/shop: host refused \(invalid-characters\)/);
+    expect(io.err()).toMatch(/Ingress api\/api: host refused \(cluster-domain\)/);
+  });
+
+  test('no hosts removes every managed rule; custom target and namespace', async () => {
+    const edited = `.:53 {\n    rewrite name exact a.example.com hairpin-relay.edge.svc.corp.local # managed by hairpin\n    errors\n}\n`;
+    const io = captureIO(edited, { POD_NAMESPACE: 'edge' });
+    expect(await runRender(['--corefile', '-', '--cluster-domain', 'corp.local'], io)).toBe(0);
+    expect(io.out()).toBe('.:53 {\n    errors\n}\n');
+  });
+
+  test.each([
+    [['--corefile', '-', '--host', 'a.example.com\n}'], 'not a valid DNS name'],
+    [['--corefile', '-', '--host', '10.0.0.1'], 'IP address'],
+    [['--host', 'a.example.com'], '--corefile FILE|- is required'],
+    [['--corefile', '-', '--bogus'], 'unknown flag --bogus'],
+    [['--corefile', '/nonexistent/Corefile'], 'ENOENT'],
+  ])('bad input %j: exit 2, message, nothing on stdout', async (args, message) => {
+    const io = captureIO(kubeadm);
+    expect(await runRender(args, io)).toBe(2);
+    expect(io.out()).toBe('');
+    expect(io.err()).toContain(message);
+  });
+
+  test('a Corefile it cannot edit safely: exit 2 naming the line, nothing on stdout', async () => {
+    const io = captureIO('.:53 {\n    errors\n    proxy . 8.8.8.8\n}\n');
+    expect(await runRender(['--corefile', '-', '--host', 'a.example.com'], io)).toBe(2);
+    expect(io.out()).toBe('');
+    expect(io.err()).toContain("Corefile:3 - Error during parsing: Unknown directive 'proxy'");
+  });
+});

@@ -1,0 +1,105 @@
+// `hairpin-dns-controller render` (DESIGN.md CLIs, contract): the controller's Corefile
+// edit as a pure command. Corefile in (file or stdin), edited Corefile out; no hosts means
+// every managed rule removed. Anything it cannot do safely: exit 2, a message on stderr,
+// nothing on stdout.
+import {
+  applyCorefileHosts,
+  checkHostname,
+  decideHosts,
+  ErrorCodes,
+  DEFAULT_SOURCE_FILTER,
+  flagValue,
+  HairpinError,
+  hostsFromIngress,
+  parseFlags,
+  type FlagSpec,
+} from '@hairpin/shared';
+import { readInput, type CliIO } from '@hairpin/shared/runtime';
+import { parseAllDocuments } from 'yaml';
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'corefile', env: null },
+  { name: 'host', env: null, repeatable: true },
+  { name: 'ingresses', env: null },
+  { name: 'target', env: null },
+  { name: 'namespace', env: 'POD_NAMESPACE' },
+  { name: 'cluster-domain' },
+  { name: 'extra-directive', env: null, repeatable: true },
+];
+
+export const RENDER_USAGE =
+  'usage: hairpin-dns-controller render --corefile FILE|- [--host H]... [--ingresses FILE|-] [--target FQDN] [--cluster-domain D]';
+
+/** Ingress objects from `kubectl get ingress -A -o yaml` (a List), one Ingress, or JSON. */
+export function ingressesFromDocument(text: string): unknown[] {
+  const docs = parseAllDocuments(text);
+  const out: unknown[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      throw new HairpinError(ErrorCodes.INPUT, `--ingresses: ${doc.errors[0]!.message}`);
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const items = (value as { items?: unknown }).items;
+    if (Array.isArray(items)) out.push(...items);
+    else out.push(value);
+  }
+  return out;
+}
+
+export async function runRender(argv: readonly string[], io: CliIO): Promise<number> {
+  const fail = (message: string): number => {
+    io.stderr.write(`hairpin-dns-controller render: ${message}\n`);
+    return 2;
+  };
+  const flags = parseFlags(argv, io.env, FLAGS);
+  const problems = [...flags.problems];
+  if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
+  const corefile = flagValue(flags, 'corefile');
+  if (corefile === undefined) problems.push('--corefile FILE|- is required');
+  if (corefile === '-' && flagValue(flags, 'ingresses') === '-') {
+    problems.push('--corefile and --ingresses cannot both read standard input');
+  }
+  if (problems.length > 0 || corefile === undefined) {
+    return fail(`${problems.join('; ')}\n${RENDER_USAGE}`);
+  }
+
+  const clusterDomain = (flagValue(flags, 'cluster-domain') ?? 'cluster.local').replace(/\.$/, '');
+  const namespace = flagValue(flags, 'namespace') ?? 'hairpin';
+  const target = flagValue(flags, 'target') ?? `hairpin-relay.${namespace}.svc.${clusterDomain}`;
+  const policy = { clusterDomain, allowedSuffixes: [] };
+
+  const hosts: string[] = [];
+  for (const raw of flags.values.get('host') ?? []) {
+    const check = checkHostname(raw, policy);
+    if (!check.ok) return fail(`--host: ${check.message}`);
+    hosts.push(check.host);
+  }
+  try {
+    const ingressesPath = flagValue(flags, 'ingresses');
+    if (ingressesPath !== undefined) {
+      const objects = ingressesFromDocument(await readInput(ingressesPath, io.stdin));
+      const decision = decideHosts(
+        objects.flatMap((o) => hostsFromIngress(o, DEFAULT_SOURCE_FILTER)),
+        policy,
+      );
+      for (const r of decision.rejected) {
+        io.stderr.write(
+          `warning: ${r.ref.kind} ${r.ref.namespace}/${r.ref.name}: host refused (${r.reason}): ${r.message}\n`,
+        );
+      }
+      hosts.push(...decision.hosts);
+    }
+    const text = await readInput(corefile, io.stdin);
+    const out = applyCorefileHosts(text, hosts, {
+      target,
+      extraDirectives: flags.values.get('extra-directive') ?? [],
+    });
+    io.stdout.write(out);
+    return 0;
+  } catch (err) {
+    if (err instanceof HairpinError) return fail(`${err.code}: ${err.message}`);
+    if (err instanceof Error && 'code' in err) return fail(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,46 @@
+import { captureIO } from '@hairpin/shared/testing';
+import { describe, expect, test } from 'vitest';
+import { runRender } from './render.ts';
+
+const hosts = '127.0.0.1 localhost\n::1 localhost ip6-localhost\n';
+
+describe('render', () => {
+  test('appends one managed line; no hosts removes it', async () => {
+    const io = captureIO(hosts);
+    expect(
+      await runRender(
+        [
+          '--hosts-file',
+          '-',
+          '--ip',
+          '10.96.0.50',
+          '--host',
+          'b.example.com',
+          '--host',
+          'a.example.com',
+        ],
+        io,
+      ),
+    ).toBe(0);
+    expect(io.out()).toBe(`${hosts}10.96.0.50 a.example.com b.example.com # managed by hairpin\n`);
+    const back = captureIO(io.out());
+    expect(await runRender(['--hosts-file', '-', '--ip', '10.96.0.50'], back)).toBe(0);
+    expect(back.out()).toBe(hosts);
+  });
+
+  test.each([
+    [['--hosts-file', '-', '--ip', 'nope', '--host', 'a.example.com'], 'not an IP address'],
+    [
+      ['--hosts-file', '-', '--ip', '10.0.0.1', '--host', 'a.example.com evil.com'],
+      'not a valid DNS name',
+    ],
+    [['--hosts-file', '-', '--ip', '10.0.0.1', '--host', 'localhost.localdomain'], 'loopback'],
+    [['--ip', '10.0.0.1'], '--hosts-file FILE|- is required'],
+    [['--hosts-file', '/nonexistent/hosts', '--ip', '10.0.0.1'], 'ENOENT'],
+  ])('bad input %j: exit 2, message, nothing on stdout', async (args, message) => {
+    const io = captureIO(hosts);
+    expect(await runRender(args, io)).toBe(2);
+    expect(io.out()).toBe('');
+    expect(io.err()).toContain(message);
+  });
+});

@@ -1,0 +1,47 @@
+// Test support for the components' CLIs: in-process streams, and running a built bundle.
+import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import type { CliIO } from '../runtime/input.ts';
+
+export interface CapturedIO extends CliIO {
+  readonly out: () => string;
+  readonly err: () => string;
+}
+
+export function captureIO(stdin = '', env: Record<string, string> = {}): CapturedIO {
+  const input = new PassThrough();
+  input.end(stdin);
+  let out = '';
+  let err = '';
+  const stdout = new PassThrough().on('data', (c: Buffer) => (out += c.toString()));
+  const stderr = new PassThrough().on('data', (c: Buffer) => (err += c.toString()));
+  return { stdin: input, stdout, stderr, env, out: () => out, err: () => err };
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node <script> ...args` with Node running these tests, stdin given, bounded in time. */
+export function runNode(
+  script: string,
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 20_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}

@@ -1,0 +1,2 @@
+// Test support shared by the packages' tests. Never imported by production code.
+export { captureIO, runNode, type CapturedIO, type RunResult } from './cli.ts';
