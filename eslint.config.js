@@ -23,6 +23,7 @@ export default tseslint.config(
   {
     files: [
       '**/config.ts',
+      '**/main.ts',
       '**/*.test.ts',
       'test/**',
       'bench/**',
