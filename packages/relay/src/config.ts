@@ -1,0 +1,162 @@
+// hairpin-relay configuration: flags with environment twins (DESIGN.md CLIs, contract),
+// parsed once at the edge; every problem reported at once; the result frozen.
+import { isIP } from 'node:net';
+import { ConfigError, flagValue, parseFlags, parseHostPort, type FlagSpec } from '@hairpin/shared';
+import type { ProxyVersion } from './proxy-header.ts';
+
+export interface Route {
+  /** Label for metrics and logs: the listen address, e.g. "0.0.0.0:8080". */
+  readonly name: string;
+  readonly listenHost: string;
+  readonly listenPort: number;
+  /** A DNS name (resolved when needed) or an IP address. */
+  readonly targetHost: string;
+  readonly targetPort: number;
+}
+
+export interface RelayConfig {
+  readonly routes: readonly Route[];
+  readonly proxyProtocol: ProxyVersion;
+  readonly admin: { readonly host: string; readonly port: number };
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly drainTimeoutMs: number;
+  readonly resolveIntervalMs: number;
+  readonly workers: number;
+  readonly logLevel: string;
+}
+
+export const RELAY_FLAGS: readonly FlagSpec[] = [
+  { name: 'listen', env: 'RELAY_ROUTES', repeatable: true },
+  { name: 'proxy-protocol' },
+  { name: 'admin', env: 'ADMIN_ADDR' },
+  { name: 'connect-timeout', env: 'CONNECT_TIMEOUT' },
+  { name: 'idle-timeout', env: 'IDLE_TIMEOUT' },
+  { name: 'max-connections' },
+  { name: 'drain-timeout' },
+  { name: 'resolve-interval' },
+  { name: 'workers', env: 'RELAY_WORKERS' },
+  { name: 'log-level' },
+  // hairpin-proxy compatibility: TARGET_SERVER=host routes :8080->host:80, :8443->host:443.
+  { name: 'target-server', env: 'TARGET_SERVER' },
+];
+
+/** "30s", "500ms", "2m", or a bare number of seconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
+  return Math.round(n * unit);
+}
+
+function parseRoute(spec: string, problems: string[]): Route | undefined {
+  const eq = spec.indexOf('=');
+  if (eq === -1) {
+    problems.push(`--listen ${spec}: expected HOST:PORT=TARGET_HOST:TARGET_PORT`);
+    return undefined;
+  }
+  const listen = parseHostPort(spec.slice(0, eq));
+  const target = parseHostPort(spec.slice(eq + 1));
+  if ('error' in listen) problems.push(`--listen ${spec}: listen address ${listen.error}`);
+  if ('error' in target) problems.push(`--listen ${spec}: target ${target.error}`);
+  if ('error' in listen || 'error' in target) return undefined;
+  if (listen.host !== '0.0.0.0' && listen.host !== '::' && isIP(listen.host) === 0) {
+    problems.push(`--listen ${spec}: listen host must be an IP address`);
+  }
+  if (target.port === 0) problems.push(`--listen ${spec}: target port 0`);
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return {
+    name: `${host}:${listen.port}`,
+    listenHost: listen.host,
+    listenPort: listen.port,
+    targetHost: target.host,
+    targetPort: target.port,
+  };
+}
+
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): RelayConfig {
+  const flags = parseFlags(argv, env, RELAY_FLAGS);
+  const problems = [...flags.problems];
+  for (const p of flags.positionals) problems.push(`unexpected argument ${p}`);
+
+  const routes: Route[] = [];
+  const listen = flags.values.get('listen');
+  const targetServer = flagValue(flags, 'target-server');
+  if (listen !== undefined) {
+    for (const spec of listen) {
+      const r = parseRoute(spec, problems);
+      if (r !== undefined) routes.push(r);
+    }
+  } else if (targetServer !== undefined) {
+    for (const [from, to] of [
+      [8080, 80],
+      [8443, 443],
+    ] as const) {
+      const r = parseRoute(`0.0.0.0:${from}=${targetServer}:${to}`, problems);
+      if (r !== undefined) routes.push(r);
+    }
+  } else {
+    problems.push('no routes: give --listen HOST:PORT=TARGET:PORT (RELAY_ROUTES) or TARGET_SERVER');
+  }
+  const seen = new Set<string>();
+  for (const r of routes) {
+    if (seen.has(r.name)) problems.push(`--listen ${r.name} given twice`);
+    seen.add(r.name);
+  }
+
+  const proxyProtocol = flagValue(flags, 'proxy-protocol') ?? 'v1';
+  if (proxyProtocol !== 'v1' && proxyProtocol !== 'v2') {
+    problems.push(`--proxy-protocol must be v1 or v2, not ${JSON.stringify(proxyProtocol)}`);
+  }
+  const admin = parseHostPort(flagValue(flags, 'admin') ?? '0.0.0.0:9090');
+  if ('error' in admin) problems.push(`--admin ${admin.error}`);
+
+  const duration = (name: string, fallback: number, min: number): number => {
+    const raw = flagValue(flags, name);
+    if (raw === undefined) return fallback;
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms < min) {
+      problems.push(
+        `--${name} ${JSON.stringify(raw)}: expected a duration such as 5s, 500ms or 10m`,
+      );
+      return fallback;
+    }
+    return ms;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = flagValue(flags, name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(
+        `--${name} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`,
+      );
+      return fallback;
+    }
+    return n;
+  };
+  const config: RelayConfig = {
+    routes,
+    proxyProtocol: proxyProtocol === 'v2' ? 'v2' : 'v1',
+    admin: 'error' in admin ? { host: '0.0.0.0', port: 9090 } : admin,
+    connectTimeoutMs: duration('connect-timeout', 5_000, 1),
+    idleTimeoutMs: duration('idle-timeout', 600_000, 1),
+    maxConnections: integer('max-connections', 10_000, 1, 1_000_000),
+    drainTimeoutMs: duration('drain-timeout', 25_000, 0),
+    resolveIntervalMs: duration('resolve-interval', 10_000, 100),
+    workers: integer('workers', 1, 1, 256),
+    logLevel: flagValue(flags, 'log-level') ?? 'info',
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    problems.push(
+      `--log-level ${JSON.stringify(config.logLevel)}: expected error, warn, info or debug`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...config, routes: Object.freeze(routes.map((r) => Object.freeze(r))) });
+}
