@@ -230,23 +230,28 @@ export function createRelay(options: RelayOptions): Relay {
               );
               state.server = server;
               server.once('error', reject);
-              server.listen({ host: state.route.listenHost, port: state.route.listenPort }, () => {
-                server.off('error', reject);
-                server.on('error', (err) =>
-                  log.error({ err, route: state.route.name }, 'listener error'),
-                );
-                const addr = server.address() as AddressInfo;
-                log.info(
-                  {
-                    route: state.route.name,
-                    address: `${addr.address}:${addr.port}`,
-                    target: `${state.route.targetHost}:${state.route.targetPort}`,
-                    proxyProtocol,
-                  },
-                  'relay listening',
-                );
-                resolve();
-              });
+              // A deep accept queue, like HAProxy's (its backlog defaults to maxconn): bursts of
+              // new connections wait in the kernel instead of being dropped (capped by somaxconn).
+              server.listen(
+                { host: state.route.listenHost, port: state.route.listenPort, backlog: 4096 },
+                () => {
+                  server.off('error', reject);
+                  server.on('error', (err) =>
+                    log.error({ err, route: state.route.name }, 'listener error'),
+                  );
+                  const addr = server.address() as AddressInfo;
+                  log.info(
+                    {
+                      route: state.route.name,
+                      address: `${addr.address}:${addr.port}`,
+                      target: `${state.route.targetHost}:${state.route.targetPort}`,
+                      proxyProtocol,
+                    },
+                    'relay listening',
+                  );
+                  resolve();
+                },
+              );
             }),
         ),
       );

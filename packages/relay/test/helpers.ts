@@ -1,0 +1,134 @@
+// Test support for the relay: real sockets on loopback, port 0.
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Registry } from 'prom-client';
+import { silentLogger } from '@hairpin/shared/runtime';
+import { createRelayMetrics } from '../src/metrics.ts';
+import { createRelay, type Relay, type RelayOptions } from '../src/relay.ts';
+import { readProxyHeader, type ReceivedHeader } from '../src/proxy-receiver.ts';
+
+export const LOOPBACK4 = '127.0.0.1';
+
+/** An upstream that reads the PROXY header, then hands the socket to `onConnection`. */
+export interface Receiver {
+  readonly server: Server;
+  readonly port: number;
+  readonly headers: ReceivedHeader[];
+  close(): Promise<void>;
+}
+
+export async function startReceiver(
+  onConnection: (socket: Socket, header: ReceivedHeader) => void,
+  host = LOOPBACK4,
+): Promise<Receiver> {
+  const headers: ReceivedHeader[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    readProxyHeader(socket).then(
+      (header) => {
+        headers.push(header);
+        onConnection(socket, header);
+        socket.resume();
+      },
+      () => socket.destroy(),
+    );
+  });
+  server.listen({ port: 0, host, backlog: 4096 });
+  await once(server, 'listening');
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    headers,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+export interface TestRelay {
+  readonly relay: Relay;
+  readonly registry: Registry;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startTestRelay(
+  targetPort: number,
+  overrides: Partial<RelayOptions> & { listenHost?: string; targetHost?: string } = {},
+): Promise<TestRelay> {
+  const registry = new Registry();
+  const listenHost = overrides.listenHost ?? LOOPBACK4;
+  const relay = createRelay({
+    routes: [
+      {
+        name: 'test',
+        listenHost,
+        listenPort: 0,
+        targetHost: overrides.targetHost ?? LOOPBACK4,
+        targetPort,
+      },
+    ],
+    proxyProtocol: 'v1',
+    connectTimeoutMs: 2_000,
+    idleTimeoutMs: 30_000,
+    maxConnections: 10_000,
+    resolveIntervalMs: 60_000,
+    log: silentLogger(),
+    metrics: createRelayMetrics(registry),
+    ...overrides,
+  });
+  await relay.listen();
+  return {
+    relay,
+    registry,
+    port: relay.addresses().get('test')!.port,
+    close: () => relay.close(0),
+  };
+}
+
+export async function dial(port: number, host = LOOPBACK4): Promise<Socket> {
+  const socket = connect({ port, host, allowHalfOpen: true });
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Everything the socket sends until it ends (or closes). */
+export function readAll(socket: Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('close', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  const match = metric?.values.find((v) =>
+    Object.entries(labels).every(
+      ([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want,
+    ),
+  );
+  return match?.value ?? 0;
+}
+
+/** Polls `check` until it is true, at most `timeoutMs`. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

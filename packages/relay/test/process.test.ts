@@ -1,0 +1,152 @@
+// The built entrypoint as operators run it: config errors, admin endpoints, SIGTERM drain.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runNode } from '@hairpin/shared/testing';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { dial, readAll, startReceiver, waitFor, type Receiver } from './helpers.ts';
+import { freePort } from './peers.ts';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const children: ChildProcess[] = [];
+const receivers: Receiver[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const r of receivers.splice(0)) await r.close();
+});
+
+beforeAll(() => {
+  expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
+});
+
+async function startProcess(args: string[], env: Record<string, string> = {}) {
+  const admin = await freePort();
+  const child = spawn(process.execPath, [main, ...args, '--admin', `127.0.0.1:${admin}`], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let logs = '';
+  child.stdout!.on('data', (c: Buffer) => (logs += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (logs += c.toString()));
+  const base = `http://127.0.0.1:${admin}`;
+  await waitFor(
+    async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true,
+    10_000,
+  );
+  return { child, base, logs: () => logs };
+}
+
+describe('configuration', () => {
+  test('bad configuration: exit 2 with every problem listed', async () => {
+    const r = await runNode(
+      main,
+      ['--listen', 'nonsense', '--proxy-protocol', 'v3', '--idle-timeout', 'soon'],
+      {
+        env: { ADMIN_ADDR: 'localhost' },
+      },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('--listen nonsense: expected HOST:PORT=TARGET_HOST:TARGET_PORT');
+    expect(r.stderr).toContain('--proxy-protocol must be v1 or v2');
+    expect(r.stderr).toContain('--idle-timeout "soon"');
+    expect(r.stderr).toContain('--admin "localhost" is not HOST:PORT');
+  });
+
+  test('no routes at all is a configuration error', async () => {
+    const r = await runNode(main, []);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no routes');
+  });
+});
+
+describe('running', () => {
+  test('admin endpoints, metrics names, JSON logs; SIGTERM drains then exits 0', async () => {
+    let release: (() => void) | undefined;
+    const receiver = await startReceiver((s) => {
+      // Hold the reply until the test says so, to have a connection open during drain.
+      release = () => s.end('done');
+      s.resume();
+    });
+    receivers.push(receiver);
+    const port = await freePort();
+    const p = await startProcess([
+      '--listen',
+      `127.0.0.1:${port}=127.0.0.1:${receiver.port}`,
+      '--drain-timeout',
+      '10s',
+    ]);
+    await waitFor(async () => (await fetch(`${p.base}/readyz`)).status === 200);
+
+    const metrics = await (await fetch(`${p.base}/metrics`)).text();
+    for (const name of [
+      'hairpin_relay_connections_total',
+      'hairpin_relay_active_connections',
+      'hairpin_relay_bytes_total',
+      'hairpin_relay_upstream_connect_seconds',
+      'hairpin_relay_connection_duration_seconds',
+      'process_cpu_seconds_total',
+    ]) {
+      expect(metrics).toContain(`# TYPE ${name}`);
+    }
+    const firstLog = JSON.parse(p.logs().split('\n')[0]!) as Record<string, unknown>;
+    expect(firstLog).toMatchObject({ level: 'info', name: 'hairpin-relay' });
+
+    const client = await dial(port);
+    const reply = readAll(client);
+    await waitFor(() => release !== undefined);
+    p.child.kill('SIGTERM');
+    // Not ready at once, no new connections, the open one still completes.
+    await waitFor(
+      async () => (await fetch(`${p.base}/readyz`).catch(() => undefined))?.status !== 200,
+    );
+    await waitFor(
+      async () =>
+        await dial(port).then(
+          (s) => (s.destroy(), false),
+          () => true,
+        ),
+    );
+    release!();
+    expect((await reply).toString()).toBe('done');
+    client.end();
+    const [code] = (await once(p.child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(p.logs()).toContain('"msg":"stopped"');
+    // It finished on its own: the drain deadline was not needed.
+    expect(p.logs()).not.toContain('drain deadline reached');
+  });
+
+  test('the drain deadline closes what is left and still exits 0', async () => {
+    const receiver = await startReceiver(() => {});
+    receivers.push(receiver);
+    const port = await freePort();
+    const p = await startProcess([], {
+      RELAY_ROUTES: `127.0.0.1:${port}=127.0.0.1:${receiver.port}`,
+      DRAIN_TIMEOUT: '300ms',
+    });
+    const client = await dial(port);
+    await waitFor(() => receiver.headers.length === 1);
+    const started = Date.now();
+    p.child.kill('SIGTERM');
+    await readAll(client);
+    const [code] = (await once(p.child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(p.logs()).toContain('drain deadline reached');
+  });
+
+  test('a target that does not resolve: running, not ready, no crash', async () => {
+    const p = await startProcess([
+      '--listen',
+      `127.0.0.1:${await freePort()}=hairpin-does-not-exist.invalid:80`,
+    ]);
+    const ready = await fetch(`${p.base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toContain('does not resolve');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(p.child.exitCode).toBeNull();
+  });
+});

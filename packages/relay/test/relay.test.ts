@@ -1,0 +1,376 @@
+// The relay against real sockets on loopback: header, half-close, integrity, backpressure,
+// failures, limits.
+import { createHash, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  dial,
+  metricValue,
+  readAll,
+  startReceiver,
+  startTestRelay,
+  waitFor,
+  type Receiver,
+  type TestRelay,
+} from './helpers.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function pair(
+  onConnection: Parameters<typeof startReceiver>[0],
+  options: Parameters<typeof startTestRelay>[1] = {},
+): Promise<{ receiver: Receiver; relay: TestRelay }> {
+  const receiver = await startReceiver(onConnection);
+  cleanups.push(() => receiver.close());
+  const relay = await startTestRelay(receiver.port, options);
+  cleanups.push(() => relay.close());
+  return { receiver, relay };
+}
+
+describe('header and bytes', () => {
+  test.each(['v1', 'v2'] as const)(
+    'PROXY %s header carries the client address, then the bytes untouched',
+    async (version) => {
+      const { receiver, relay } = await pair((s) => s.pipe(s), { proxyProtocol: version });
+      const client = await dial(relay.port);
+      const clientPort = client.localPort;
+      const payload = randomBytes(4096);
+      client.end(payload);
+      const echoed = await readAll(client);
+      expect(echoed.equals(payload)).toBe(true);
+      expect(receiver.headers).toEqual([
+        {
+          version,
+          sourceAddress: '127.0.0.1',
+          sourcePort: clientPort,
+          destinationAddress: '127.0.0.1',
+          destinationPort: relay.port,
+        },
+      ]);
+    },
+  );
+
+  test('the header is the very first bytes and exact (raw upstream)', async () => {
+    const raw: Buffer[] = [];
+    const { createServer } = await import('node:net');
+    const server = createServer((s) => s.on('data', (c: Buffer) => raw.push(c)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => void server.close());
+    const relay = await startTestRelay((server.address() as { port: number }).port);
+    cleanups.push(() => relay.close());
+    const client = await dial(relay.port);
+    client.write('hello');
+    await waitFor(() => Buffer.concat(raw).includes('hello'));
+    expect(Buffer.concat(raw).toString()).toBe(
+      `PROXY TCP4 127.0.0.1 127.0.0.1 ${client.localPort} ${relay.port}\r\nhello`,
+    );
+    client.destroy();
+  });
+
+  test('server-speaks-first: the upstream greets before the client sends anything', async () => {
+    const { relay } = await pair((s) => s.end('220 ready\r\n'));
+    const client = await dial(relay.port);
+    expect((await readAll(client)).toString()).toBe('220 ready\r\n');
+  });
+
+  test('IPv6 on ::1 (v2)', async (ctx) => {
+    const receiver = await startReceiver((s) => s.end('ok'), '::1').catch(() => undefined);
+    if (receiver === undefined) ctx.skip('no IPv6 loopback on this machine');
+    cleanups.push(() => receiver!.close());
+    const relay = await startTestRelay(receiver!.port, {
+      listenHost: '::1',
+      targetHost: '::1',
+      proxyProtocol: 'v2',
+    });
+    cleanups.push(() => relay.close());
+    const client = await dial(relay.port, '::1');
+    expect((await readAll(client)).toString()).toBe('ok');
+    expect(receiver!.headers[0]).toMatchObject({
+      version: 'v2',
+      sourceAddress: '::1',
+      sourcePort: client.localPort,
+    });
+  });
+});
+
+describe('half-close', () => {
+  test("the client's FIN reaches the upstream, and the reply still comes back", async () => {
+    let upstreamSawEnd = false;
+    const { relay } = await pair((s) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => {
+        upstreamSawEnd = true;
+        // Reply after the client has finished sending, as `nc -N`-style clients expect.
+        setTimeout(() => s.end(`got ${Buffer.concat(chunks).toString()}`), 50);
+      });
+    });
+    const client = await dial(relay.port);
+    client.end('question');
+    const reply = await readAll(client);
+    expect(upstreamSawEnd).toBe(true);
+    expect(reply.toString()).toBe('got question');
+  });
+
+  test("the upstream's FIN reaches the client, which can still send", async () => {
+    const received: Buffer[] = [];
+    const { relay } = await pair((s) => {
+      s.write('bye');
+      s.end();
+      s.on('data', (c: Buffer) => received.push(c));
+    });
+    const client = await dial(relay.port);
+    client.resume();
+    await once(client, 'end');
+    client.end('late data');
+    await waitFor(() => Buffer.concat(received).toString() === 'late data');
+  });
+});
+
+describe('integrity and backpressure', () => {
+  test('32 MiB each way, checksums equal', async () => {
+    const size = 32 * 1024 * 1024;
+    const up = randomBytes(size);
+    const down = randomBytes(size);
+    let upstreamDigest = '';
+    const { relay } = await pair((s) => {
+      const hash = createHash('sha256');
+      s.on('data', (c: Buffer) => hash.update(c));
+      s.on('end', () => {
+        upstreamDigest = hash.digest('hex');
+      });
+      s.end(down);
+    });
+    const client = await dial(relay.port);
+    client.end(up);
+    const got = await readAll(client);
+    expect(createHash('sha256').update(got).digest('hex')).toBe(
+      createHash('sha256').update(down).digest('hex'),
+    );
+    await waitFor(() => upstreamDigest !== '');
+    expect(upstreamDigest).toBe(createHash('sha256').update(up).digest('hex'));
+    await waitFor(
+      async () =>
+        (await metricValue(relay.registry, 'hairpin_relay_bytes_total', {
+          direction: 'client_to_upstream',
+        })) === size,
+    );
+    expect(
+      await metricValue(relay.registry, 'hairpin_relay_bytes_total', {
+        direction: 'upstream_to_client',
+      }),
+    ).toBe(size);
+  });
+
+  test('a slow reader stops the upstream instead of growing memory', async () => {
+    let written = 0;
+    let blocked = false;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const { relay } = await pair((s) => {
+      const pump = (): void => {
+        while (written < 256 * 1024 * 1024) {
+          written += chunk.length;
+          if (!s.write(chunk)) {
+            blocked = true;
+            s.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    const client = await dial(relay.port);
+    client.pause(); // the reader that never reads
+    await waitFor(() => blocked);
+    await new Promise((r) => setTimeout(r, 300));
+    const stalledAt = written;
+    await new Promise((r) => setTimeout(r, 300));
+    // Nothing more moves while the client does not read, and what moved is bounded by
+    // socket buffers and stream high-water marks, not by the 256 MiB on offer.
+    expect(written).toBe(stalledAt);
+    expect(written).toBeLessThan(32 * 1024 * 1024);
+    client.destroy();
+  });
+});
+
+describe('failures', () => {
+  test('an upstream that refuses: the client is closed promptly, counted by reason', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const deadPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const relay = await startTestRelay(deadPort);
+    cleanups.push(() => relay.close());
+    const client = await dial(relay.port);
+    const started = Date.now();
+    expect((await readAll(client)).length).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await waitFor(
+      async () =>
+        (await metricValue(relay.registry, 'hairpin_relay_connections_total', {
+          result: 'upstream_refused',
+        })) === 1,
+    );
+  });
+
+  test('a blackholed upstream: connect timeout closes the client', async () => {
+    // A listener whose process never accepts: once its accept queue is full the kernel
+    // drops further SYNs, so a connect to it hangs, on loopback.
+    const child = spawn(process.execPath, [
+      '-e',
+      `const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,20000),50)})`,
+    ]);
+    cleanups.push(() => void child.kill('SIGKILL'));
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    const port = Number(line.toString().trim());
+    await new Promise((r) => setTimeout(r, 200));
+    const fillers: Socket[] = [];
+    cleanups.push(() => fillers.forEach((f) => f.destroy()));
+    for (let i = 0; i < 8; i++) {
+      const f = connect({ port, host: '127.0.0.1' });
+      f.on('error', () => {});
+      fillers.push(f);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const relay = await startTestRelay(port, { connectTimeoutMs: 300 });
+    cleanups.push(() => relay.close());
+    const client = await dial(relay.port);
+    const started = Date.now();
+    await readAll(client);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(3_000);
+    await waitFor(
+      async () =>
+        (await metricValue(relay.registry, 'hairpin_relay_connections_total', {
+          result: 'upstream_timeout',
+        })) === 1,
+    );
+  });
+
+  test('a target that resolves only later: not ready, connections closed, then it works', async () => {
+    const receiver = await startReceiver((s) => s.end('ok'));
+    cleanups.push(() => receiver.close());
+    let resolvable = false;
+    let lookups = 0;
+    const relay = await startTestRelay(receiver.port, {
+      targetHost: 'ingress-nginx-controller.ingress-nginx.svc.cluster.local',
+      resolveIntervalMs: 100,
+      lookup: async () => {
+        lookups++;
+        if (!resolvable)
+          throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+        return ['127.0.0.1'];
+      },
+    });
+    cleanups.push(() => relay.close());
+    await waitFor(() => lookups > 0);
+    expect(relay.relay.notReadyReason()).toMatch(/does not resolve/);
+    const early = await dial(relay.port);
+    expect((await readAll(early)).length).toBe(0);
+    expect(
+      await metricValue(relay.registry, 'hairpin_relay_connections_total', {
+        result: 'no_upstream',
+      }),
+    ).toBe(1);
+    resolvable = true;
+    await waitFor(() => relay.relay.notReadyReason() === null);
+    const late = await dial(relay.port);
+    expect((await readAll(late)).toString()).toBe('ok');
+  });
+
+  test('every resolved address is used; a dead one is skipped', async () => {
+    const receiver = await startReceiver((s) => s.end('ok'));
+    cleanups.push(() => receiver.close());
+    const relay = await startTestRelay(receiver.port, {
+      targetHost: 'ingress.example',
+      // 127.0.0.2 is loopback too, but nothing listens there on this port.
+      lookup: async () => ['127.0.0.2', '127.0.0.1'],
+    });
+    cleanups.push(() => relay.close());
+    await waitFor(() => relay.relay.notReadyReason() === null);
+    for (let i = 0; i < 4; i++) {
+      const client = await dial(relay.port);
+      expect((await readAll(client)).toString()).toBe('ok');
+    }
+    expect(receiver.headers).toHaveLength(4);
+  });
+
+  test('the connection limit closes extra connections at once and counts them', async () => {
+    const { relay } = await pair(() => {}, { maxConnections: 2 });
+    const a = await dial(relay.port);
+    const b = await dial(relay.port);
+    await waitFor(() => relay.relay.activeConnections() === 2);
+    const c = await dial(relay.port);
+    expect((await readAll(c)).length).toBe(0);
+    await waitFor(
+      async () =>
+        (await metricValue(relay.registry, 'hairpin_relay_connections_total', {
+          result: 'rejected_limit',
+        })) === 1,
+    );
+    expect(
+      await metricValue(relay.registry, 'hairpin_relay_active_connections', { route: 'test' }),
+    ).toBe(2);
+    a.destroy();
+    b.destroy();
+  });
+
+  test('an idle connection is closed after the idle timeout', async () => {
+    const { relay } = await pair(() => {}, { idleTimeoutMs: 200 });
+    const client = await dial(relay.port);
+    const started = Date.now();
+    await readAll(client);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    await waitFor(
+      async () =>
+        (await metricValue(relay.registry, 'hairpin_relay_connections_total', {
+          result: 'idle_timeout',
+        })) === 1,
+    );
+  });
+
+  test('a client reset closes the upstream too', async () => {
+    let upstreamClosed = false;
+    // The upstream sees the relay's side go away (end or reset).
+    const { relay } = await pair((s) => {
+      s.on('end', () => (upstreamClosed = true));
+      s.on('error', () => (upstreamClosed = true));
+    });
+    const client = await dial(relay.port);
+    client.write('x');
+    await waitFor(() => relay.relay.activeConnections() === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    client.resetAndDestroy();
+    await waitFor(() => upstreamClosed);
+    await waitFor(() => relay.relay.activeConnections() === 0);
+  });
+});
+
+test('thousands of concurrent connections, each exact', async () => {
+  const { relay } = await pair((s) => s.pipe(s));
+  const n = 2000;
+  const clients = await Promise.all(Array.from({ length: n }, () => dial(relay.port)));
+  await waitFor(() => relay.relay.activeConnections() === n, 20_000).catch((e: Error) => {
+    throw new Error(`${e.message}: ${relay.relay.activeConnections()} of ${n} open`);
+  });
+  const results = await Promise.all(
+    clients.map(async (c, i) => {
+      const msg = `connection ${i} ${'x'.repeat(i % 100)}`;
+      c.end(msg);
+      return (await readAll(c)).toString() === msg;
+    }),
+  );
+  expect(results.every(Boolean)).toBe(true);
+  await waitFor(() => relay.relay.activeConnections() === 0, 20_000);
+  expect(
+    await metricValue(relay.registry, 'hairpin_relay_connections_total', { result: 'ok' }),
+  ).toBe(n);
+}, 60_000);
