@@ -26,6 +26,7 @@ export default tseslint.config(
       '**/main.ts',
       '**/*.test.ts',
       'test/**',
+      '**/test/**',
       'bench/**',
       'scripts/**',
       '**/testing/**',
