@@ -71,7 +71,7 @@ describe.each(receivers)('$name as the receiver', ({ binary, start }) => {
     { version: 'v2', family: 'IPv6', host: '::1' },
   ] as const;
 
-  test.each(cases)(
+  test.for(cases)(
     'PROXY $version over $family: the receiver sees the client address',
     async (c, ctx) => {
       if (missing !== undefined) ctx.skip(missing);
