@@ -1,2 +1,3 @@
 // Test support shared by the packages' tests. Never imported by production code.
 export { captureIO, runNode, type CapturedIO, type RunResult } from './cli.ts';
+export { FakeApiServer, type KubeObject, type RequestRecord } from './fake-apiserver.ts';
