@@ -12,6 +12,6 @@ const io = {
 
 await runCli(async () => {
   if (command === 'render') return runRender(rest, io);
-  io.stderr.write(`unknown command ${String(command)}\n`);
-  return 2;
+  const { runAgent } = await import('./agent-main.ts');
+  return runAgent(process.argv.slice(2), io);
 });

@@ -23,8 +23,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly log: Logger;
   /** Any change to the cache: add, update, delete (a re-list reports what changed). */
   readonly onChange?: (kind: 'add' | 'update' | 'delete', object: T) => void;
-  /** After every successful list. */
-  readonly onSynced?: () => void;
+  /** After every successful list, with what it returned (the cache is updated right after). */
+  readonly onSynced?: (items: readonly T[]) => void;
   /** Each restart after an error. */
   readonly onRestart?: (err: unknown) => void;
   readonly minBackoffMs?: number;
@@ -51,7 +51,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.synced = true;
       this.healthy = true;
       this.failures = 0;
-      options.onSynced?.();
+      options.onSynced?.(result.items);
       return result;
     };
     this.informer = new ListWatch<T>(

@@ -1,0 +1,51 @@
+// The agent process: config, logger, registry, admin server, signals.
+import { KubeConfig } from '@kubernetes/client-node';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { LevelWithSilent } from 'pino';
+import { createLogger, startAdminServer, type CliIO } from '@hairpin/shared/runtime';
+import { HostsAgent } from './agent.ts';
+import { loadConfig } from './config.ts';
+import { createAgentMetrics } from './metrics.ts';
+
+export async function runAgent(argv: readonly string[], io: CliIO): Promise<number> {
+  const config = loadConfig(argv, io.env);
+  const log = createLogger({
+    level: config.logLevel as LevelWithSilent,
+    name: 'hairpin-hosts-agent',
+  }).child({
+    node: config.nodeName,
+  });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const agent = new HostsAgent({
+    kubeConfig,
+    namespace: config.namespace,
+    hostsFile: config.hostsFile,
+    policy: { clusterDomain: config.clusterDomain, allowedSuffixes: [] },
+    resyncMs: config.resyncMs,
+    log,
+    metrics: createAgentMetrics(registry),
+  });
+  const admin = await startAdminServer({
+    host: config.admin.host,
+    port: config.admin.port,
+    registry,
+    notReadyReason: () => agent.notReadyReason(),
+    log,
+  });
+  log.info({ namespace: config.namespace, hostsFile: config.hostsFile }, 'hosts agent starting');
+  agent.start();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping; managed lines stay in place');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await agent.stop();
+  await admin.close();
+  return 0;
+}

@@ -1,0 +1,204 @@
+// The hosts agent: keeps hairpin's lines in the node's hosts file in step with the
+// `hairpin-hosts` ConfigMap the dns-controller publishes.
+//
+// What it knows about the ConfigMap is one of: not yet known (no successful list since
+// start), published (hosts + relay IP), or gone (a DELETED event, or absent from a
+// successful list: the uninstall cleanup). Only "gone" removes lines; an API outage or a
+// restart leaves the file as it is.
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import {
+  applyHostsFile,
+  decodePublishedHosts,
+  HOSTS_CONFIGMAP_NAME,
+  managedHostsFileEntries,
+  type HostnamePolicy,
+  type PublishedHosts,
+} from '@hairpin/shared';
+import { ResilientInformer, type Logger } from '@hairpin/shared/runtime';
+import { editFileInPlace } from './hosts-file-writer.ts';
+import type { AgentMetrics } from './metrics.ts';
+
+export interface AgentOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+  readonly hostsFile: string;
+  readonly policy: HostnamePolicy;
+  readonly resyncMs: number;
+  readonly log: Logger;
+  readonly metrics: AgentMetrics;
+  /** Debounce for bursts of file and API events. */
+  readonly debounceMs?: number;
+}
+
+type Published =
+  { state: 'unknown' } | { state: 'published'; value: PublishedHosts } | { state: 'gone' };
+
+export class HostsAgent {
+  private readonly options: AgentOptions;
+  private readonly informer: ResilientInformer<V1ConfigMap>;
+  private published: Published = { state: 'unknown' };
+  private watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  /** The file has been brought in line with a known state at least once. */
+  synced = false;
+  lastError: unknown;
+
+  constructor(options: AgentOptions) {
+    this.options = options;
+    const api = options.kubeConfig.makeApiClient(CoreV1Api);
+    const fieldSelector = `metadata.name=${HOSTS_CONFIGMAP_NAME}`;
+    this.informer = new ResilientInformer<V1ConfigMap>({
+      name: HOSTS_CONFIGMAP_NAME,
+      kubeConfig: options.kubeConfig,
+      path: `/api/v1/namespaces/${options.namespace}/configmaps`,
+      fieldSelector,
+      list: () => api.listNamespacedConfigMap({ namespace: options.namespace, fieldSelector }),
+      log: options.log,
+      onChange: (kind, cm) => {
+        if (kind === 'delete') this.setGone('the ConfigMap was deleted');
+        else this.setPublished(cm);
+      },
+      onSynced: (items) => {
+        // Absent from a successful list: it is gone (uninstalled), not unreachable.
+        if (!items.some((cm) => cm.metadata?.name === HOSTS_CONFIGMAP_NAME)) {
+          this.setGone('no ConfigMap after a successful list');
+        }
+      },
+    });
+  }
+
+  start(): void {
+    this.informer.start();
+    this.watchFile();
+    this.resync = setInterval(() => this.schedule(), this.options.resyncMs);
+    this.resync.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.informer.stop();
+    for (const w of this.watchers) w.close();
+    clearInterval(this.resync);
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  notReadyReason(): string | null {
+    if (!this.informer.synced) return `no successful list of ConfigMap ${HOSTS_CONFIGMAP_NAME} yet`;
+    if (!this.synced) return 'hosts file not synced yet';
+    return null;
+  }
+
+  private setPublished(cm: V1ConfigMap): void {
+    const decoded = decodePublishedHosts(cm.data, this.options.policy);
+    if (!decoded.ok) {
+      this.options.log.error(
+        { error: decoded.error },
+        `ConfigMap ${HOSTS_CONFIGMAP_NAME} is invalid; the hosts file is left as it is`,
+      );
+      this.options.metrics.writes.inc({ result: 'error' });
+      return;
+    }
+    for (const host of decoded.refused) {
+      this.options.log.warn(
+        { host },
+        `ConfigMap ${HOSTS_CONFIGMAP_NAME} holds a hostname the policy refuses; skipped`,
+      );
+    }
+    this.published = { state: 'published', value: decoded.value };
+    this.schedule();
+  }
+
+  private setGone(why: string): void {
+    if (this.published.state !== 'gone')
+      this.options.log.info({ why }, 'removing managed hosts-file lines');
+    this.published = { state: 'gone' };
+    this.schedule();
+  }
+
+  private watchFile(): void {
+    // Watch the file (a bind mount keeps its inode; in-place writers change it) and its
+    // directory (editors and tools that replace the file with a new one).
+    const onEvent = (): void => this.schedule();
+    const file = this.options.hostsFile;
+    for (const [target, filter] of [
+      [file, undefined],
+      [dirname(file), basename(file)],
+    ] as const) {
+      try {
+        const w = watch(target, { persistent: false }, (_event, name) => {
+          if (filter === undefined || name === filter) onEvent();
+        });
+        w.on('error', (err) =>
+          this.options.log.warn(
+            { err, target },
+            'file watch failed; relying on the periodic re-check',
+          ),
+        );
+        this.watchers.push(w);
+      } catch (err) {
+        this.options.log.warn({ err, target }, 'cannot watch; relying on the periodic re-check');
+      }
+    }
+  }
+
+  /** Debounced: many events, one check. */
+  schedule(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.sync(), this.options.debounceMs ?? 50);
+  }
+
+  /** Brings the file in line with what is known; one at a time, re-run if asked meanwhile. */
+  sync(): Promise<void> {
+    if (this.running !== undefined) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.syncOnce().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        void this.sync();
+      }
+    });
+    return this.running;
+  }
+
+  private async syncOnce(): Promise<void> {
+    const known = this.published;
+    if (known.state === 'unknown') return;
+    const { hostsFile, log, metrics } = this.options;
+    try {
+      const result = await editFileInPlace(hostsFile, (text) =>
+        known.state === 'gone'
+          ? applyHostsFile(text, '', [])
+          : applyHostsFile(text, known.value.relayIP, known.value.hosts),
+      );
+      if (result === 'written') {
+        metrics.writes.inc({ result: 'written' });
+        log.info(
+          known.state === 'gone'
+            ? { hostsFile }
+            : { hostsFile, relayIP: known.value.relayIP, hosts: known.value.hosts.length },
+          'hosts file updated',
+        );
+      }
+      metrics.managedHosts.set(managedHostsFileEntries(await readFile(hostsFile, 'utf8')).length);
+      this.synced = true;
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = err;
+      metrics.writes.inc({ result: 'error' });
+      log.error({ err, hostsFile }, 'hosts file update failed');
+    }
+  }
+}

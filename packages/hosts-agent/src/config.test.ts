@@ -1,0 +1,33 @@
+import { ConfigError } from '@hairpin/shared';
+import { expect, test } from 'vitest';
+import { loadConfig } from './config.ts';
+
+test('defaults, env twins, flags win', () => {
+  expect(loadConfig([], {})).toEqual({
+    namespace: 'hairpin',
+    hostsFile: '/etc/hosts',
+    admin: { host: '0.0.0.0', port: 9090 },
+    resyncMs: 60_000,
+    clusterDomain: 'cluster.local',
+    nodeName: '',
+    logLevel: 'info',
+  });
+  const c = loadConfig(['--hosts-file', '/host/etc/hosts'], {
+    POD_NAMESPACE: 'edge',
+    NODE_NAME: 'n1',
+    HOSTS_FILE: '/x',
+  });
+  expect(c).toMatchObject({ namespace: 'edge', nodeName: 'n1', hostsFile: '/host/etc/hosts' });
+  expect(Object.isFrozen(c)).toBe(true);
+});
+
+test('every problem at once', () => {
+  let err: unknown;
+  try {
+    loadConfig(['--namespace', 'Bad_NS', '--resync-seconds', '0', '--admin', 'x', '--nope'], {});
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ConfigError);
+  expect((err as ConfigError).problems).toHaveLength(4);
+});
