@@ -15,8 +15,9 @@ await runCli(async () => {
   switch (command) {
     case 'render':
       return runRender(rest, io);
-    default:
-      io.stderr.write(`unknown command ${String(command)}\n`);
-      return 2;
+    default: {
+      const { runController } = await import('./controller-main.ts');
+      return runController(process.argv.slice(2), io);
+    }
   }
 });

@@ -163,7 +163,12 @@ export class FakeApiServer {
   private readonly watchers = new Set<Watcher>();
   private rv = 100;
   private compactedBefore = 0;
-  private failures: { remaining: number; status: number; match: RegExp | undefined }[] = [];
+  private failures: {
+    remaining: number;
+    status: number;
+    match: RegExp | undefined;
+    method: string | undefined;
+  }[] = [];
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private uidCounter = 0;
   port = 0;
@@ -231,9 +236,9 @@ export class FakeApiServer {
     await once(this.server, 'listening');
   }
 
-  /** The next `count` requests (whose path matches, if given) fail with `code`. */
-  failNext(count: number, code: number, match?: RegExp): void {
-    this.failures.push({ remaining: count, status: code, match });
+  /** The next `count` requests (whose path and method match, if given) fail with `code`. */
+  failNext(count: number, code: number, match?: RegExp, method?: string): void {
+    this.failures.push({ remaining: count, status: code, match, method });
   }
 
   /** Forgets history: watches from any resourceVersion before now get 410 Expired. */
@@ -310,7 +315,16 @@ export class FakeApiServer {
 
   private createObject(object: KubeObject): KubeObject {
     const t = this.typeOf(object.apiVersion ?? '', object.kind ?? '');
-    const name = object.metadata?.name ?? '';
+    const generate = object.metadata?.['generateName'];
+    // metadata.generateName: the server appends a random suffix, as the real one does.
+    const name =
+      object.metadata?.name ||
+      (typeof generate === 'string' && generate !== ''
+        ? `${generate}${Math.random().toString(36).slice(2, 7)}`
+        : '');
+    if (name === '')
+      throw Object.assign(new Error('name or generateName is required'), { code: 422 });
+    object = { ...object, metadata: { ...object.metadata, name } };
     const k = this.key(t, object.metadata?.namespace, name);
     if (this.objects.has(k)) throw Object.assign(new Error('AlreadyExists'), { code: 409 });
     this.rv++;
@@ -410,11 +424,21 @@ export class FakeApiServer {
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const failure = this.failures.find(
-      (f) => f.remaining > 0 && (f.match === undefined || f.match.test(url.pathname)),
+      (f) =>
+        f.remaining > 0 &&
+        (f.match === undefined || f.match.test(url.pathname)) &&
+        (f.method === undefined || f.method === method),
     );
     if (failure !== undefined) {
       failure.remaining--;
-      json(failure.status, status(failure.status, 'InternalError', 'injected failure'));
+      json(
+        failure.status,
+        status(
+          failure.status,
+          failure.status === 409 ? 'Conflict' : 'InternalError',
+          'injected failure',
+        ),
+      );
       return;
     }
     const body =
@@ -536,6 +560,7 @@ export class FakeApiServer {
         );
       else if (code === 404)
         json(404, status(404, 'NotFound', `${type.plural} "${name ?? ''}" not found`));
+      else if (code === 422) json(422, status(422, 'Invalid', (err as Error).message));
       else json(500, status(500, 'InternalError', String(err)));
     }
   }

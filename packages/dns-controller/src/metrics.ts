@@ -1,0 +1,47 @@
+// The dns-controller's metrics (DESIGN.md, contract: names), shaped like
+// controller-runtime's reconcile metrics.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface ControllerMetrics {
+  /** result: success, error, conflict (a 409 retried), skipped (not leader / not synced). */
+  readonly reconciles: Counter<'result'>;
+  readonly reconcileSeconds: Histogram;
+  readonly managedHosts: Gauge;
+  readonly rejectedHosts: Counter<'reason'>;
+  /** Hosts left out because their load balancer reports ipMode: Proxy (KEP-1860). */
+  readonly proxyModeSkipped: Counter;
+}
+
+export function createControllerMetrics(registry: Registry): ControllerMetrics {
+  const registers = [registry];
+  return {
+    reconciles: new Counter({
+      name: 'hairpin_dns_reconcile_total',
+      help: 'Reconciles, by result.',
+      labelNames: ['result'],
+      registers,
+    }),
+    reconcileSeconds: new Histogram({
+      name: 'hairpin_dns_reconcile_seconds',
+      help: 'Time one reconcile took.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    managedHosts: new Gauge({
+      name: 'hairpin_dns_managed_hosts',
+      help: 'Hostnames hairpinned now.',
+      registers,
+    }),
+    rejectedHosts: new Counter({
+      name: 'hairpin_dns_rejected_hosts_total',
+      help: 'Hostnames refused by the hostname policy, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    proxyModeSkipped: new Counter({
+      name: 'hairpin_dns_proxy_mode_skipped_hosts_total',
+      help: 'Hostnames not hairpinned because their load balancer reports ipMode Proxy (KEP-1860).',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,260 @@
+// The dns-controller against the fake API server, driven by the real client.
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  corednsConfigMap,
+  ingress,
+  kubeadmCorefile,
+  relayService,
+  rule,
+  startHarness,
+  waitFor,
+  type Harness,
+} from './harness.ts';
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.stop();
+});
+async function start(...args: Parameters<typeof startHarness>): Promise<Harness> {
+  const h = await startHarness(...args);
+  harnesses.push(h);
+  return h;
+}
+
+describe('reconcile', () => {
+  test('an Ingress becomes a rule and a published host; nothing is written when nothing changes', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(relayService());
+    h.fake.create(ingress('shop', ['shop.example.com', 'API.example.com']));
+    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    expect(h.corefile()).toContain(
+      `.:53 {\n    ${rule('api.example.com')}\n    ${rule('shop.example.com')}\n    errors\n`,
+    );
+    await waitFor(() => h.published()?.['hosts'] === 'api.example.com\nshop.example.com\n');
+    expect(h.published()?.['relayIP']).toBe('10.96.0.50');
+    expect(await h.metric('hairpin_dns_managed_hosts 2')).toBe(true);
+
+    const writes = h.puts(/configmaps\/(coredns|hairpin-hosts)$/);
+    // An unrelated change (a label) wakes the controller but changes nothing.
+    const current = h.fake.get('networking.k8s.io/v1', 'Ingress', 'shop', 'shop')!;
+    h.fake.replace({ ...current, metadata: { ...current.metadata, labels: { team: 'a' } } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.puts(/configmaps\/(coredns|hairpin-hosts)$/)).toBe(writes);
+    // It watched: one list of Ingresses, not repeated ones.
+    const lists = h.fake.requests.filter(
+      (r) =>
+        r.method === 'GET' &&
+        r.path === '/apis/networking.k8s.io/v1/ingresses' &&
+        r.query['watch'] === undefined,
+    );
+    expect(lists).toHaveLength(1);
+  });
+
+  test('a refused hostile host: Event and metric; the valid hosts are still written', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(relayService());
+    h.fake.create(
+      ingress(
+        'evil',
+        ['ok.example.com', 'x.example.com\n}\n. {', 'kubernetes.default.svc.cluster.local'],
+        { namespace: 'tenant' },
+      ),
+    );
+    await waitFor(() => h.corefile()?.includes(rule('ok.example.com')) === true);
+    expect(h.corefile()).not.toContain('x.example.com');
+    await waitFor(() => h.fake.list('v1', 'Event', 'tenant').length === 2);
+    const events = h.fake.list('v1', 'Event', 'tenant');
+    expect(events.map((e) => e['reason'])).toEqual(['HostnameRefused', 'HostnameRefused']);
+    expect((events[0]!['involvedObject'] as { name: string }).name).toBe('evil');
+    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="invalid-characters"} 1')).toBe(
+      true,
+    );
+    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="cluster-domain"} 1')).toBe(
+      true,
+    );
+  });
+
+  test('a Corefile overwritten by another tool is repaired', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    h.fake.replace(corednsConfigMap(`${kubeadmCorefile}# reset by an addon manager\n`));
+    await waitFor(
+      () =>
+        h.corefile() ===
+        `${kubeadmCorefile.replace('.:53 {\n', `.:53 {\n    ${rule('shop.example.com')}\n`)}# reset by an addon manager\n`,
+    );
+  });
+
+  test('a missing CoreDNS ConfigMap is waited for, then written', async () => {
+    const h = await start();
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.controller.notReadyReason() === null);
+    await new Promise((r) => setTimeout(r, 200));
+    h.fake.create(corednsConfigMap());
+    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+  });
+
+  test('a Corefile that cannot be edited is never written: Event, metric, retried later', async () => {
+    const h = await start();
+    const broken = '.:53 {\n    errors\n    proxy . 8.8.8.8\n}\n';
+    h.fake.create(corednsConfigMap(broken));
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.fake.list('v1', 'Event', 'kube-system').length === 1);
+    expect(h.fake.list('v1', 'Event', 'kube-system')[0]!['reason']).toBe('CorefileNotEditable');
+    expect(h.corefile()).toBe(broken);
+    expect(h.puts(/configmaps\/coredns$/)).toBe(0);
+    expect(await h.metric('hairpin_dns_reconcile_total{result="error"}')).toBe(true);
+    // Fixed by its owner: written on the next change.
+    h.fake.replace(corednsConfigMap(kubeadmCorefile));
+    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+  });
+
+  test('409 on replace: re-read and retried', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.failNext(2, 409, /configmaps\/coredns$/, 'PUT');
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    const text = await h.registry.metrics();
+    expect(text).toContain('hairpin_dns_reconcile_total{result="conflict"} 2');
+  });
+
+  test('an apiserver that disappears and comes back: changes made meanwhile are applied', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('a', ['a.example.com']));
+    await waitFor(() => h.corefile()?.includes(rule('a.example.com')) === true);
+    await h.fake.refuseConnections();
+    h.fake.create(ingress('b', ['b.example.com']));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(h.corefile()).not.toContain('b.example.com');
+    await h.fake.resumeConnections();
+    await waitFor(() => h.corefile()?.includes(rule('b.example.com')) === true, 15_000);
+    expect(h.corefile()).toContain(rule('a.example.com'));
+  });
+
+  test('hosts dropping to zero are confirmed before every rule is removed', async () => {
+    const h = await start([], { confirmEmptyMs: 400 });
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('a', ['a.example.com']));
+    await waitFor(() => h.corefile()?.includes(rule('a.example.com')) === true);
+    h.fake.delete('networking.k8s.io/v1', 'Ingress', 'shop', 'a');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(h.corefile()).toContain(rule('a.example.com'));
+    await waitFor(() => h.corefile() === kubeadmCorefile);
+  });
+
+  test('KEP-1860: hosts behind a load balancer with ipMode Proxy are skipped', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ingress-nginx-controller', namespace: 'ingress-nginx' },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ ip: '203.0.113.10', ipMode: 'Proxy' }] } },
+    });
+    h.fake.create(
+      ingress('proxied', ['proxied.example.com'], {
+        status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } },
+      }),
+    );
+    h.fake.create(
+      ingress('plain', ['plain.example.com'], {
+        status: { loadBalancer: { ingress: [{ ip: '203.0.113.99' }] } },
+      }),
+    );
+    await waitFor(() => h.corefile()?.includes(rule('plain.example.com')) === true);
+    expect(h.corefile()).not.toContain('proxied.example.com');
+    expect(await h.metric('hairpin_dns_proxy_mode_skipped_hosts_total 1')).toBe(true);
+  });
+
+  test('ingress class and source filters', async () => {
+    const h = await start(['--ingress-class', 'nginx', '--sources', 'rules']);
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('mine', ['mine.example.com'], { className: 'nginx' }));
+    h.fake.create(ingress('theirs', ['theirs.example.com'], { className: 'traefik' }));
+    await waitFor(() => h.corefile()?.includes(rule('mine.example.com')) === true);
+    expect(h.corefile()).not.toContain('theirs.example.com');
+  });
+});
+
+describe('targets', () => {
+  test('several Corefiles at once (RKE2 and node-local-dns style)', async () => {
+    const h = await start([
+      '--coredns-configmap',
+      'kube-system/rke2-coredns-rke2-coredns',
+      '--coredns-configmap',
+      'kube-system/node-local-dns:Corefile',
+    ]);
+    h.fake.create(corednsConfigMap(kubeadmCorefile, 'rke2-coredns-rke2-coredns'));
+    h.fake.create(
+      corednsConfigMap(
+        '.:53 {\n    bind 169.254.20.10\n    forward . 10.96.0.10\n}\n',
+        'node-local-dns',
+      ),
+    );
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(
+      () => h.corefile('rke2-coredns-rke2-coredns')?.includes(rule('shop.example.com')) === true,
+    );
+    await waitFor(() => h.corefile('node-local-dns')?.includes(rule('shop.example.com')) === true);
+  });
+
+  test('import mode writes only coredns-custom hairpin.override and leaves the Corefile alone', async () => {
+    const h = await start(['--import-configmap', 'kube-system/coredns-custom']);
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('shop', ['shop.example.com', '*.apps.example.com']));
+    await waitFor(() => h.corefile('coredns-custom', 'hairpin.override') !== undefined);
+    expect(h.corefile('coredns-custom', 'hairpin.override')).toBe(
+      `rewrite name regex ^[^.]+\\.apps\\.example\\.com\\.?$ hairpin-relay.hairpin.svc.cluster.local answer auto # managed by hairpin\n${rule('shop.example.com')}\n`,
+    );
+    expect(h.corefile()).toBe(kubeadmCorefile);
+  });
+
+  test('Gateway API CRDs that appear at runtime are found and watched', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    expect(h.controller.gatewayApiFound).toBe(false);
+    h.fake.installGatewayApi();
+    h.fake.create({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'public', namespace: 'infra' },
+      spec: {
+        gatewayClassName: 'cilium',
+        listeners: [{ name: 'https', hostname: 'gw.example.com' }],
+      },
+    });
+    h.fake.create({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'app', namespace: 'shop' },
+      spec: {
+        parentRefs: [{ name: 'public', namespace: 'infra' }],
+        hostnames: ['route.example.com'],
+      },
+    });
+    await waitFor(() => h.corefile()?.includes(rule('route.example.com')) === true, 15_000);
+    expect(h.corefile()).toContain(rule('gw.example.com'));
+  });
+});
+
+describe('leadership', () => {
+  test('a controller that does not lead never writes', async () => {
+    const h = await start([], { leading: false });
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.controller.notReadyReason() === null);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.puts(/configmaps/)).toBe(0);
+    h.controller.setLeading(true);
+    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+  });
+});

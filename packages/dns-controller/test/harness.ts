@@ -1,0 +1,123 @@
+// A controller wired to the fake API server, as main wires it to a cluster.
+import { readFileSync } from 'node:fs';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { createLogger, silentLogger } from '@hairpin/shared/runtime';
+import { FakeApiServer } from '@hairpin/shared/testing';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../src/config.ts';
+import { DnsController } from '../src/controller.ts';
+import { createEventRecorder } from '../src/events.ts';
+import { createControllerMetrics } from '../src/metrics.ts';
+
+export const kubeadmCorefile = readFileSync(
+  new URL('../../../../shared/corpus/corefiles/kubeadm-latest.Corefile', import.meta.url),
+  'utf8',
+);
+export const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
+export const rule = (h: string) => `rewrite name exact ${h} ${RELAY} # managed by hairpin`;
+
+export function corednsConfigMap(corefile = kubeadmCorefile, name = 'coredns', key = 'Corefile') {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: 'kube-system' },
+    data: { [key]: corefile },
+  };
+}
+
+export function relayService(clusterIP = '10.96.0.50') {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'hairpin-relay', namespace: 'hairpin' },
+    spec: { clusterIP, ports: [{ port: 80 }] },
+  };
+}
+
+export function ingress(
+  name: string,
+  hosts: string[],
+  extra: { namespace?: string; status?: unknown; className?: string } = {},
+) {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: extra.namespace ?? 'shop' },
+    spec: {
+      ...(extra.className ? { ingressClassName: extra.className } : {}),
+      rules: hosts.map((host) => ({ host })),
+    },
+    ...(extra.status === undefined ? {} : { status: extra.status }),
+  };
+}
+
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface Harness {
+  readonly fake: FakeApiServer;
+  readonly registry: Registry;
+  readonly controller: DnsController;
+  corefile(name?: string, key?: string): string | undefined;
+  published(): Record<string, string> | undefined;
+  puts(path: RegExp): number;
+  metric(text: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  args: string[] = [],
+  options: { fake?: FakeApiServer; leading?: boolean; confirmEmptyMs?: number } = {},
+): Promise<Harness> {
+  const fake = options.fake ?? (await FakeApiServer.start({ bookmarkIntervalMs: 200 }));
+  const kc = fake.kubeConfig();
+  const registry = new Registry();
+  const config = loadConfig(
+    ['--debounce-ms', '10', '--discovery-interval-seconds', '1', ...args],
+    {},
+  );
+  const controller = new DnsController({
+    kubeConfig: kc,
+    config,
+    log:
+      process.env['HAIRPIN_TEST_LOG'] === '1' ? createLogger({ level: 'debug' }) : silentLogger(),
+    metrics: createControllerMetrics(registry),
+    events: createEventRecorder({
+      api: kc.makeApiClient(CoreV1Api),
+      component: 'hairpin-dns-controller',
+      instance: 'test',
+      log: silentLogger(),
+    }),
+    confirmEmptyMs: options.confirmEmptyMs ?? 300,
+  });
+  controller.start();
+  if (options.leading !== false) controller.setLeading(true);
+  void CoordinationV1Api;
+  return {
+    fake,
+    registry,
+    controller,
+    corefile: (name = 'coredns', key = 'Corefile') =>
+      (
+        fake.get('v1', 'ConfigMap', 'kube-system', name)?.['data'] as
+          Record<string, string> | undefined
+      )?.[key],
+    published: () =>
+      fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts')?.['data'] as
+        Record<string, string> | undefined,
+    puts: (path) => fake.requests.filter((r) => r.method === 'PUT' && path.test(r.path)).length,
+    metric: async (text) => (await registry.metrics()).includes(text),
+    stop: async () => {
+      await controller.stop();
+      if (options.fake === undefined) await fake.stop();
+    },
+  };
+}
