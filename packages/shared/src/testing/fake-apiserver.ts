@@ -241,6 +241,11 @@ export class FakeApiServer {
     this.failures.push({ remaining: count, status: code, match, method });
   }
 
+  /** Ends every injected failure. */
+  clearFailures(): void {
+    this.failures = [];
+  }
+
   /** Forgets history: watches from any resourceVersion before now get 410 Expired. */
   compact(): void {
     this.compactedBefore = this.rv;

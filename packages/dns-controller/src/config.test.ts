@@ -1,0 +1,41 @@
+import { expect, test } from 'vitest';
+import { clusterDomainFromResolvConf, loadConfig, parseTarget } from './config.ts';
+
+test('defaults: kube-system/coredns, relay FQDN from namespace and cluster domain', () => {
+  const c = loadConfig(
+    [],
+    { POD_NAMESPACE: 'edge' },
+    {
+      readResolvConf: () =>
+        'search edge.svc.corp.local svc.corp.local corp.local\nnameserver 10.96.0.10\n',
+    },
+  );
+  expect(c.relayFqdn).toBe('hairpin-relay.edge.svc.corp.local');
+  expect(c.corefiles).toEqual([{ namespace: 'kube-system', name: 'coredns', key: 'Corefile' }]);
+  expect(c.importTarget).toBeUndefined();
+  expect(c.sources).toEqual(['tls', 'rules']);
+  expect(Object.isFrozen(c)).toBe(true);
+});
+
+test('import mode alone leaves the Corefile alone', () => {
+  const c = loadConfig(['--import-configmap', 'kube-system/coredns-custom'], {});
+  expect(c.corefiles).toEqual([]);
+  expect(c.importTarget).toEqual({
+    namespace: 'kube-system',
+    name: 'coredns-custom',
+    key: 'hairpin.override',
+  });
+});
+
+test('helpers', () => {
+  expect(
+    clusterDomainFromResolvConf('search default.svc.cluster.local svc.cluster.local cluster.local'),
+  ).toBe('cluster.local');
+  expect(clusterDomainFromResolvConf('nameserver 1.1.1.1')).toBeUndefined();
+  expect(parseTarget('kube-system/rke2-coredns-rke2-coredns', 'Corefile')).toEqual({
+    namespace: 'kube-system',
+    name: 'rke2-coredns-rke2-coredns',
+    key: 'Corefile',
+  });
+  expect(typeof parseTarget('a/b:c d', 'Corefile')).toBe('string');
+});
