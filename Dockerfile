@@ -1,0 +1,23 @@
+# One image, three entrypoints:
+#   /nodejs/bin/node /app/relay/main.js
+#   /nodejs/bin/node /app/dns-controller/main.js   (and: ... main.js cleanup)
+#   /nodejs/bin/node /app/hosts-agent/main.js
+# Multi-arch (amd64, arm64): build with `docker buildx build --platform linux/amd64,linux/arm64 .`
+
+FROM node:24.21-bookworm-slim AS build
+WORKDIR /src
+RUN npm install -g pnpm@10.34.8
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml turbo.json tsconfig.base.json tsconfig.json ./
+COPY scripts ./scripts
+COPY packages ./packages
+RUN pnpm install --frozen-lockfile
+RUN pnpm build
+
+# distroless Node 24: no shell, no package manager; runs as uid 65532 ("nonroot").
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+COPY --from=build /src/packages/relay/dist/main.js /app/relay/main.js
+COPY --from=build /src/packages/dns-controller/dist/main.js /app/dns-controller/main.js
+COPY --from=build /src/packages/hosts-agent/dist/main.js /app/hosts-agent/main.js
+USER 65532:65532
+ENTRYPOINT ["/nodejs/bin/node"]
+CMD ["/app/relay/main.js"]

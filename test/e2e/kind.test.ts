@@ -1,0 +1,240 @@
+// End to end on a kind cluster: ingress-nginx behind a "load balancer" that speaks the
+// PROXY protocol (use-proxy-protocol: "true"), hairpin installed from manifests/, and a
+// pod proving the hairpin works. Needs docker, kind and kubectl; without them, or without
+// a reachable cluster, it skips with one line.
+//
+//   pnpm test:e2e                      creates (or reuses) the kind cluster "hairpin-e2e"
+//   HAIRPIN_E2E_KEEP=1 pnpm test:e2e   leaves the cluster running afterwards
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const CLUSTER = 'hairpin-e2e';
+const IMAGE = 'hairpin:e2e';
+// Pinned: the ingress-nginx release whose kind manifest is applied.
+const INGRESS_NGINX =
+  'https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.12.1/deploy/static/provider/kind/deploy.yaml';
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+function ok(cmd: string, args: string[]): boolean {
+  return spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 }).status === 0;
+}
+
+function whyNot(): string | undefined {
+  for (const tool of ['docker', 'kind', 'kubectl']) {
+    if (!ok('sh', ['-c', `command -v ${tool}`])) return `${tool} is not installed`;
+  }
+  if (!ok('docker', ['info'])) return 'no Docker engine is reachable';
+  return undefined;
+}
+
+const skipReason = whyNot();
+if (skipReason !== undefined) {
+  process.stdout.write(
+    `e2e: skipped (${skipReason}); the kind suite needs docker, kind and kubectl\n`,
+  );
+}
+
+function run(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: 600_000,
+  });
+}
+const kubectl = (...args: string[]) => run('kubectl', ['--context', `kind-${CLUSTER}`, ...args]);
+const apply = (yaml: string) =>
+  run('kubectl', ['--context', `kind-${CLUSTER}`, 'apply', '-f', '-'], yaml);
+
+async function eventually<T>(what: string, fn: () => T, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, 3_000));
+  }
+}
+
+/** Runs a command in a throwaway pod; returns its output. */
+function inPod(name: string, command: string): string {
+  kubectl('delete', 'pod', name, '--ignore-not-found', '--wait=true');
+  return kubectl(
+    'run',
+    name,
+    '--rm',
+    '-i',
+    '--restart=Never',
+    '--image=curlimages/curl:8.11.1',
+    '--command',
+    '--',
+    'sh',
+    '-c',
+    command,
+  );
+}
+
+describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
+  let created = false;
+
+  beforeAll(() => {
+    if (!run('kind', ['get', 'clusters']).split('\n').includes(CLUSTER)) {
+      const config = join(mkdtempSync(join(tmpdir(), 'hairpin-kind-')), 'kind.yaml');
+      writeFileSync(
+        config,
+        'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  labels: {ingress-ready: "true"}\n- role: worker\n',
+      );
+      run('kind', ['create', 'cluster', '--name', CLUSTER, '--config', config, '--wait', '180s']);
+      created = true;
+    }
+    run('docker', ['build', '-t', IMAGE, repo]);
+    run('kind', ['load', 'docker-image', IMAGE, '--name', CLUSTER]);
+
+    // ingress-nginx expecting the PROXY protocol, as behind a cloud load balancer.
+    apply(run('curl', ['-fsSL', INGRESS_NGINX]));
+    kubectl(
+      '-n',
+      'ingress-nginx',
+      'patch',
+      'configmap',
+      'ingress-nginx-controller',
+      '--type',
+      'merge',
+      '-p',
+      '{"data":{"use-proxy-protocol":"true"}}',
+    );
+    kubectl('-n', 'ingress-nginx', 'rollout', 'restart', 'deployment/ingress-nginx-controller');
+    kubectl(
+      '-n',
+      'ingress-nginx',
+      'rollout',
+      'status',
+      'deployment/ingress-nginx-controller',
+      '--timeout=300s',
+    );
+
+    // hairpin from manifests/, with the image built here.
+    for (const file of [
+      '00-namespace.yaml',
+      '10-relay.yaml',
+      '20-dns-controller.yaml',
+      'hosts-agent/hosts-agent.yaml',
+    ]) {
+      apply(
+        readFileSync(join(repo, 'manifests', file), 'utf8').replaceAll(
+          'ghcr.io/hairpin-dev/hairpin:0.1.0',
+          IMAGE,
+        ),
+      );
+    }
+    for (const d of [
+      'deployment/hairpin-relay',
+      'deployment/hairpin-dns-controller',
+      'daemonset/hairpin-hosts-agent',
+    ]) {
+      kubectl('-n', 'hairpin', 'rollout', 'status', d, '--timeout=300s');
+    }
+    // A backend and its Ingress.
+    kubectl(
+      'create',
+      'deployment',
+      'echo',
+      '--image=registry.k8s.io/e2e-test-images/agnhost:2.53',
+      '--',
+      '/agnhost',
+      'netexec',
+      '--http-port=8080',
+    );
+    kubectl('expose', 'deployment', 'echo', '--port=80', '--target-port=8080');
+    kubectl('create', 'ingress', 'echo', '--class=nginx', '--rule=echo.hairpin.test/*=echo:80');
+  }, 1_800_000);
+
+  afterAll(() => {
+    if (created && process.env['HAIRPIN_E2E_KEEP'] !== '1')
+      run('kind', ['delete', 'cluster', '--name', CLUSTER]);
+  }, 600_000);
+
+  test('without the header the ingress refuses a plain request (the hairpin problem)', () => {
+    const out = inPod(
+      'plain',
+      'curl -s -o /dev/null -w "%{http_code}" --max-time 5 -H "Host: echo.hairpin.test" http://ingress-nginx-controller.ingress-nginx/ || true',
+    );
+    expect(out.trim()).not.toBe('200');
+  });
+
+  test("through the hostname it works, and nginx saw the pod's own IP", async () => {
+    await eventually('rule in the Corefile', () => {
+      expect(
+        kubectl(
+          '-n',
+          'kube-system',
+          'get',
+          'configmap',
+          'coredns',
+          '-o',
+          'jsonpath={.data.Corefile}',
+        ),
+      ).toContain(
+        'rewrite name exact echo.hairpin.test hairpin-relay.hairpin.svc.cluster.local # managed by hairpin',
+      );
+    });
+    // CoreDNS reloads its Corefile after the kubelet syncs the ConfigMap: up to ~2 minutes.
+    const body = await eventually(
+      'request through the relay',
+      () => {
+        const out = inPod(
+          'hairpin-check',
+          'echo "podip=$(hostname -i)"; curl -sf --max-time 5 http://echo.hairpin.test/header?key=X-Forwarded-For; echo',
+        );
+        expect(out).toMatch(/podip=/);
+        return out;
+      },
+      240_000,
+    );
+    const podIP = /podip=(\S+)/.exec(body)![1]!;
+    // ingress-nginx sets X-Forwarded-For from the PROXY header: the pod's own address.
+    expect(body).toContain(podIP);
+    const logs = kubectl(
+      '-n',
+      'ingress-nginx',
+      'logs',
+      'deployment/ingress-nginx-controller',
+      '--tail=200',
+    );
+    expect(logs).toContain(podIP);
+  }, 600_000);
+
+  test("the hosts agent writes the node's /etc/hosts", async () => {
+    const node = `${CLUSTER}-worker`;
+    await eventually('managed line on the node', () => {
+      expect(run('docker', ['exec', node, 'cat', '/etc/hosts'])).toMatch(
+        / echo\.hairpin\.test # managed by hairpin/,
+      );
+    });
+  }, 300_000);
+
+  test('removing the Ingress removes the rule', async () => {
+    kubectl('delete', 'ingress', 'echo');
+    await eventually('rule removed', () => {
+      expect(
+        kubectl(
+          '-n',
+          'kube-system',
+          'get',
+          'configmap',
+          'coredns',
+          '-o',
+          'jsonpath={.data.Corefile}',
+        ),
+      ).not.toContain('echo.hairpin.test');
+    });
+  }, 300_000);
+});
