@@ -4,7 +4,9 @@
 #   /nodejs/bin/node /app/hosts-agent/main.js
 # Multi-arch (amd64, arm64): build with `docker buildx build --platform linux/amd64,linux/arm64 .`
 
-FROM node:24.21-bookworm-slim AS build
+# The bundles are plain JavaScript, the same for every architecture: build once, natively
+# ($BUILDPLATFORM), and copy them into each target platform's runtime image.
+FROM --platform=$BUILDPLATFORM node:24.21-bookworm-slim AS build
 WORKDIR /src
 RUN npm install -g pnpm@10.34.8
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml turbo.json tsconfig.base.json tsconfig.json ./

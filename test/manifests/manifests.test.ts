@@ -158,6 +158,19 @@ describe('RBAC is least privilege', () => {
     for (const rule of role['rules'] as Obj[]) expect(rule['resourceNames']).toEqual(['coredns']);
   });
 
+  test('ingresses and Gateway API routes are read-only; Events are the only cluster-wide write', () => {
+    const role = named('ClusterRole', 'hairpin-dns-controller')!;
+    const verbsOn = (group: string, resource: string) =>
+      (role['rules'] as Obj[])
+        .filter((r) => r['apiGroups'].includes(group) && r['resources'].includes(resource))
+        .flatMap((r) => r['verbs'] as string[]);
+    expect(verbsOn('networking.k8s.io', 'ingresses').sort()).toEqual(['get', 'list', 'watch']);
+    for (const res of ['gateways', 'httproutes'])
+      expect(verbsOn('gateway.networking.k8s.io', res).sort()).toEqual(['get', 'list', 'watch']);
+    expect(verbsOn('', 'events')).toEqual(['create']);
+    expect(verbsOn('', 'configmaps')).toEqual([]);
+  });
+
   test('the relay has no API access at all', () => {
     expect(named('ServiceAccount', 'hairpin-relay')!['automountServiceAccountToken']).toBe(false);
     expect(
@@ -191,6 +204,16 @@ describe('availability and wiring', () => {
     expect(named('PodDisruptionBudget', 'hairpin-relay')!['spec']['minAvailable']).toBe(1);
   });
 
+  test("the Namespace's Pod Security level admits every workload in it", () => {
+    const ns = named('Namespace', 'hairpin')!;
+    const enforce = ns['metadata']['labels']?.['pod-security.kubernetes.io/enforce'];
+    const usesHostPath = workloads.some((w) =>
+      (w.obj['spec']['template']['spec']['volumes'] ?? []).some((v: Obj) => v['hostPath']),
+    );
+    // baseline and restricted both refuse hostPath volumes (the hosts agent's /etc/hosts).
+    if (usesHostPath) expect(enforce ?? 'privileged').toBe('privileged');
+  });
+
   test('the agent runs on every node and mounts only /etc/hosts, as a file', () => {
     const ds = named('DaemonSet', 'hairpin-hosts-agent')!['spec']['template']['spec'];
     expect(ds['tolerations']).toEqual([{ operator: 'Exists' }]);
@@ -206,7 +229,19 @@ describe('availability and wiring', () => {
         'command'
       ] as string[];
       expect(node).toBe('/nodejs/bin/node');
-      expect(dockerfile).toContain(` ${script}\n`);
+      const copied = dockerfile
+        .split('\n')
+        .filter((l) => l.startsWith('COPY --from=build '))
+        .map((l) => l.split(/\s+/).at(-1));
+      expect(copied).toContain(script);
     }
+  });
+
+  test('the image runs as a non-root user, the uid the manifests assume', () => {
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const users = [...dockerfile.matchAll(/^USER\s+(\d+)/gm)].map((m) => Number(m[1]));
+    expect(users.at(-1)).toBe(65532);
+    const relay = named('Deployment', 'hairpin-relay')!['spec']['template']['spec'];
+    expect(relay['securityContext']['runAsUser']).toBe(65532);
   });
 });
