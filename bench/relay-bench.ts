@@ -7,7 +7,15 @@
 //   pnpm bench --rounds 5 --duration 10
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +68,9 @@ async function waitPort(port: number): Promise<void> {
 }
 
 function start(cpu: string, cmd: string, argv: string[]): ChildProcess {
-  const child = spawn('taskset', ['-c', cpu, cmd, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('taskset', ['-c', cpu, cmd, ...argv], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   children.push(child);
   return child;
 }
@@ -146,7 +156,17 @@ interface WrkResult {
 function wrk(port: number, close: boolean): WrkResult {
   const out = spawnSync(
     'taskset',
-    ['-c', '1', 'wrk', '-t1', '-c50', `-d${DURATION}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), `http://127.0.0.1:${port}/`],
+    [
+      '-c',
+      '1',
+      'wrk',
+      '-t1',
+      '-c50',
+      `-d${DURATION}s`,
+      '--latency',
+      ...(close ? ['-H', 'Connection: close'] : []),
+      `http://127.0.0.1:${port}/`,
+    ],
     { encoding: 'utf8' },
   ).stdout;
   const unit = (v: string, u: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[u] ?? 1);
@@ -163,7 +183,9 @@ function bulk(port: number): number {
   const script = `const http=require('http');const t=process.hrtime.bigint();let n=0;
     http.get({host:'127.0.0.1',port:${port},path:'/bulk',agent:false},r=>{r.on('data',c=>n+=c.length);r.on('end',()=>{
     const s=Number(process.hrtime.bigint()-t)/1e9;console.log(JSON.stringify({n,mbps:n/1048576/s}))})})`;
-  const out = spawnSync('taskset', ['-c', '1', process.execPath, '-e', script], { encoding: 'utf8' }).stdout;
+  const out = spawnSync('taskset', ['-c', '1', process.execPath, '-e', script], {
+    encoding: 'utf8',
+  }).stdout;
   const r = JSON.parse(out) as { n: number; mbps: number };
   if (r.n !== 64 * 1024 * 1024) throw new Error(`bulk transfer incomplete: ${r.n} bytes`);
   return r.mbps;
@@ -175,12 +197,14 @@ async function idleRss(port: number, pid: number): Promise<number> {
   const sockets: Socket[] = [];
   for (let i = 0; i < IDLE; i += 200) {
     await Promise.all(
-      Array.from({ length: Math.min(200, IDLE - i) }, () =>
-        new Promise<void>((resolve, reject) => {
-          const s = connect(port, '127.0.0.1', () => resolve());
-          s.on('error', reject);
-          sockets.push(s);
-        }),
+      Array.from(
+        { length: Math.min(200, IDLE - i) },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const s = connect(port, '127.0.0.1', () => resolve());
+            s.on('error', reject);
+            sockets.push(s);
+          }),
       ),
     );
   }
@@ -203,9 +227,16 @@ const pids: Partial<Record<Name, number>> = { haproxy: haproxy.pid!, relay: rela
 const samples: Record<string, number[]> = {};
 const add = (k: string, v: number): void => void (samples[k] ??= []).push(v);
 
-console.log(`relay bench: ${ROUNDS} rounds x ${DURATION}s, wrk -t1 -c50 on CPU 1; nginx and the proxy on CPU 0`);
+// Idle connections first, on fresh processes: later rounds leave freed memory behind that
+// new connections would reuse without growing RSS.
+for (const name of ['haproxy', 'relay'] as const)
+  add(`${name}.idle_kib_per_10k`, await idleRss(ports[name], pids[name]!));
+console.log(
+  `relay bench: ${ROUNDS} rounds x ${DURATION}s, wrk -t1 -c50 on CPU 1; nginx and the proxy on CPU 0`,
+);
 for (let round = 1; round <= ROUNDS; round++) {
-  const order: Name[] = round % 2 === 1 ? ['haproxy', 'relay', 'direct'] : ['relay', 'haproxy', 'direct'];
+  const order: Name[] =
+    round % 2 === 1 ? ['haproxy', 'relay', 'direct'] : ['relay', 'haproxy', 'direct'];
   for (const name of order) {
     for (const close of [false, true]) {
       const mode = close ? 'newconn' : 'keepalive';
@@ -214,28 +245,79 @@ for (let round = 1; round <= ROUNDS; round++) {
       const r = wrk(ports[name], close);
       add(`${name}.${mode}.rps`, r.reqPerSec);
       add(`${name}.${mode}.p99`, r.p99ms);
-      if (pid !== undefined && r.requests > 0) add(`${name}.${mode}.cpu_us`, ((cpuSeconds(pid) - cpu0) / r.requests) * 1e6);
+      if (pid !== undefined && r.requests > 0)
+        add(`${name}.${mode}.cpu_us`, ((cpuSeconds(pid) - cpu0) / r.requests) * 1e6);
     }
     add(`${name}.bulk`, bulk(ports[name]));
   }
   process.stdout.write(`  round ${round}/${ROUNDS} done\n`);
 }
-for (const name of ['haproxy', 'relay'] as const) add(`${name}.idle_kib_per_10k`, await idleRss(ports[name], pids[name]!));
 
 const m = (k: string): number => median(samples[k] ?? [NaN]);
 const rows: [string, string, number, number, number, string][] = [
-  ['new connection per request', 'req/s', m('relay.newconn.rps'), m('haproxy.newconn.rps'), m('direct.newconn.rps'), 'higher'],
-  ['keep-alive', 'req/s', m('relay.keepalive.rps'), m('haproxy.keepalive.rps'), m('direct.keepalive.rps'), 'higher'],
+  [
+    'new connection per request',
+    'req/s',
+    m('relay.newconn.rps'),
+    m('haproxy.newconn.rps'),
+    m('direct.newconn.rps'),
+    'higher',
+  ],
+  [
+    'keep-alive',
+    'req/s',
+    m('relay.keepalive.rps'),
+    m('haproxy.keepalive.rps'),
+    m('direct.keepalive.rps'),
+    'higher',
+  ],
   ['bulk 64 MiB', 'MB/s', m('relay.bulk'), m('haproxy.bulk'), m('direct.bulk'), 'higher'],
-  ['p99 latency, keep-alive', 'ms', m('relay.keepalive.p99'), m('haproxy.keepalive.p99'), m('direct.keepalive.p99'), 'lower'],
-  ['p99 latency, new connection', 'ms', m('relay.newconn.p99'), m('haproxy.newconn.p99'), m('direct.newconn.p99'), 'lower'],
-  ['CPU per request, keep-alive', 'us', m('relay.keepalive.cpu_us'), m('haproxy.keepalive.cpu_us'), NaN, 'lower'],
-  ['CPU per request, new connection', 'us', m('relay.newconn.cpu_us'), m('haproxy.newconn.cpu_us'), NaN, 'lower'],
-  ['RSS growth per 10,000 idle connections', 'KiB', m('relay.idle_kib_per_10k'), m('haproxy.idle_kib_per_10k'), NaN, 'lower'],
+  [
+    'p99 latency, keep-alive',
+    'ms',
+    m('relay.keepalive.p99'),
+    m('haproxy.keepalive.p99'),
+    m('direct.keepalive.p99'),
+    'lower',
+  ],
+  [
+    'p99 latency, new connection',
+    'ms',
+    m('relay.newconn.p99'),
+    m('haproxy.newconn.p99'),
+    m('direct.newconn.p99'),
+    'lower',
+  ],
+  [
+    'CPU per request, keep-alive',
+    'us',
+    m('relay.keepalive.cpu_us'),
+    m('haproxy.keepalive.cpu_us'),
+    NaN,
+    'lower',
+  ],
+  [
+    'CPU per request, new connection',
+    'us',
+    m('relay.newconn.cpu_us'),
+    m('haproxy.newconn.cpu_us'),
+    NaN,
+    'lower',
+  ],
+  [
+    'RSS growth per 10,000 idle connections',
+    'KiB',
+    m('relay.idle_kib_per_10k'),
+    m('haproxy.idle_kib_per_10k'),
+    NaN,
+    'lower',
+  ],
 ];
 const f = (n: number, d = 1) => (Number.isNaN(n) ? '-' : n.toFixed(d));
 console.log('');
-console.log(`${'measure'.padEnd(40)} ${'unit'.padEnd(6)} ${'relay'.padStart(10)} ${'haproxy'.padStart(10)} ${'direct'.padStart(10)} ${'relay/haproxy'.padStart(14)} ${'relay/direct'.padStart(13)}  better`);
+console.log(
+  `${'measure'.padEnd(40)} ${'unit'.padEnd(6)} ${'relay'.padStart(10)} ${'haproxy'.padStart(10)} ${'direct'.padStart(10)} ${'relay/haproxy'.padStart(14)} ${'relay/direct'.padStart(13)}  better`,
+);
 for (const [label, unit, r, h, d, better] of rows) {
   console.log(
     `${label.padEnd(40)} ${unit.padEnd(6)} ${f(r).padStart(10)} ${f(h).padStart(10)} ${f(d).padStart(10)} ${`${f(r / h, 2)}x`.padStart(14)} ${`${f(r / d, 2)}x`.padStart(13)}  ${better}`,

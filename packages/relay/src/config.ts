@@ -23,7 +23,6 @@ export interface RelayConfig {
   readonly maxConnections: number;
   readonly drainTimeoutMs: number;
   readonly resolveIntervalMs: number;
-  readonly workers: number;
   readonly logLevel: string;
 }
 
@@ -36,7 +35,6 @@ export const RELAY_FLAGS: readonly FlagSpec[] = [
   { name: 'max-connections' },
   { name: 'drain-timeout' },
   { name: 'resolve-interval' },
-  { name: 'workers', env: 'RELAY_WORKERS' },
   { name: 'log-level' },
   // hairpin-proxy compatibility: TARGET_SERVER=host routes :8080->host:80, :8443->host:443.
   { name: 'target-server', env: 'TARGET_SERVER' },
@@ -149,7 +147,6 @@ export function loadConfig(
     maxConnections: integer('max-connections', 10_000, 1, 1_000_000),
     drainTimeoutMs: duration('drain-timeout', 25_000, 0),
     resolveIntervalMs: duration('resolve-interval', 10_000, 100),
-    workers: integer('workers', 1, 1, 256),
     logLevel: flagValue(flags, 'log-level') ?? 'info',
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {

@@ -128,6 +128,8 @@ function lineIndexOf(lines: readonly Line[], offset: number): number {
 interface OwnedRule {
   readonly firstLine: number;
   readonly lastLine: number;
+  /** Start offsets of the directive's own tokens. */
+  readonly starts: ReadonlySet<number>;
   /** The host it rewrites, where it has one of our forms (exact name, our wildcard regex). */
   readonly host: string | undefined;
 }
@@ -175,6 +177,7 @@ function ownedRules(parsed: ParsedCorefile, lines: readonly Line[], target: stri
       owned.push({
         firstLine: lineIndexOf(lines, first.start),
         lastLine,
+        starts: new Set(d.tokens.map((t) => t.start)),
         host: rule === undefined ? undefined : hostOf(rule),
       });
     }
@@ -234,17 +237,29 @@ function uneditable(line: number, why: string): HairpinError {
   return new HairpinError(ErrorCodes.COREFILE_UNEDITABLE, `Corefile:${line} - ${why}`, { line });
 }
 
-/** Every token that starts on lines [first, last] belongs to `allowed`. */
+/** The start offsets of the tokens that start on each line. */
+function tokensByLine(parsed: ParsedCorefile, lines: readonly Line[]): Map<number, number[]> {
+  const byLine = new Map<number, number[]>();
+  for (const t of parsed.tokens) {
+    const line = lineIndexOf(lines, t.start);
+    const list = byLine.get(line);
+    if (list === undefined) byLine.set(line, [t.start]);
+    else list.push(t.start);
+  }
+  return byLine;
+}
+
+/** Every token that starts on lines [first, last] is one of `allowed`. */
 function linesHoldOnly(
-  parsed: ParsedCorefile,
-  lines: readonly Line[],
+  byLine: ReadonlyMap<number, readonly number[]>,
   first: number,
   last: number,
-  allowed: (t: { start: number }) => boolean,
+  allowed: ReadonlySet<number>,
 ): boolean {
-  const from = lines[first]!.start;
-  const to = lines[last]!.end;
-  return parsed.tokens.every((t) => t.start < from || t.start >= to || allowed(t));
+  for (let i = first; i <= last; i++) {
+    for (const start of byLine.get(i) ?? []) if (!allowed.has(start)) return false;
+  }
+  return true;
 }
 
 function indentOf(source: string, line: Line): string {
@@ -262,6 +277,8 @@ function planInsertion(
   parsed: ParsedCorefile,
   lines: readonly Line[],
   owned: readonly OwnedRule[],
+  byLine: ReadonlyMap<number, readonly number[]>,
+  ownedLines: ReadonlySet<number>,
 ): Omit<Plan, 'remove'> {
   const { source } = parsed;
   const root = findRootBlock(parsed);
@@ -271,16 +288,14 @@ function planInsertion(
   const anchorLine = lineIndexOf(lines, anchor.start);
   const headerTokens = new Set<ParseToken>([...root.keyTokens, ...(root.open ? [root.open] : [])]);
   const headerStarts = new Set([...headerTokens].map((t) => t.start));
-  if (!linesHoldOnly(parsed, lines, anchorLine, anchorLine, (t) => headerStarts.has(t.start))) {
+  if (!linesHoldOnly(byLine, anchorLine, anchorLine, headerStarts)) {
     throw uneditable(
       anchor.line,
       'the root server block\'s opening line also holds a directive; hairpin adds its rules on the line after "{", so put that directive on a line of its own',
     );
   }
-  const isOwnedLine = (i: number): boolean =>
-    owned.some((o) => i >= o.firstLine && i <= o.lastLine);
   const firstOther = root.directives.find(
-    (d) => !d.tokens[0]!.imported && !isOwnedLine(lineIndexOf(lines, d.tokens[0]!.start)),
+    (d) => !d.tokens[0]!.imported && !ownedLines.has(lineIndexOf(lines, d.tokens[0]!.start)),
   );
   const firstOwned = owned.find((o) => o.firstLine > anchorLine);
   let indent: string;
@@ -337,26 +352,17 @@ export function applyCorefileHosts(
   const lines = splitLines(text);
   const owned = ownedRules(parsed, lines, target);
 
+  const byLine = tokensByLine(parsed, lines);
   const remove = new Set<number>();
   for (const rule of owned) {
-    const ruleLines = new Set<number>();
-    for (let i = rule.firstLine; i <= rule.lastLine; i++) ruleLines.add(i);
-    const ownTokens = parsed.tokens.filter((t) => ruleLines.has(lineIndexOf(lines, t.start)));
-    const ownStarts = new Set(ownTokens.map((t) => t.start));
-    // A rule shares its lines with nothing else, or we cannot remove it cleanly.
-    const directive = parsed.blocks
-      .flatMap((b) => b.directives)
-      .find(
-        (d) => lineIndexOf(lines, d.tokens[0]!.start) === rule.firstLine && d.name === 'rewrite',
-      );
-    const mine = new Set(directive?.tokens.map((t) => t.start) ?? []);
-    if ([...ownStarts].some((s) => !mine.has(s))) {
+    // A rule shares its lines with nothing else, or it cannot be removed cleanly.
+    if (!linesHoldOnly(byLine, rule.firstLine, rule.lastLine, rule.starts)) {
       throw uneditable(
         rule.firstLine + 1,
         'a rewrite rule of hairpin shares its line with other configuration',
       );
     }
-    for (const i of ruleLines) remove.add(i);
+    for (let i = rule.firstLine; i <= rule.lastLine; i++) remove.add(i);
   }
 
   if (wanted.length === 0) {
@@ -367,7 +373,7 @@ export function applyCorefileHosts(
       options,
     );
   }
-  const plan: Plan = { remove, ...planInsertion(parsed, lines, owned) };
+  const plan: Plan = { remove, ...planInsertion(parsed, lines, owned, byLine, remove) };
   const rules = wanted.map((h) => rewriteRule(h, target));
   return checked(render(text, lines, plan, rules), wanted, options);
 }

@@ -64,6 +64,8 @@ export interface RequestRecord {
   readonly method: string;
   readonly path: string;
   readonly query: Record<string, string>;
+  /** performance.now() when the request arrived. */
+  readonly at: number;
 }
 
 const CORE: ResourceType[] = [
@@ -424,7 +426,7 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', this.url);
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? 'GET';
-    this.requests.push({ method, path: url.pathname, query });
+    this.requests.push({ method, path: url.pathname, query, at: performance.now() });
     const json = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
