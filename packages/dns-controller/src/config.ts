@@ -2,10 +2,13 @@
 // parsed once at the edge; every problem reported at once; the result frozen.
 import {
   checkHostnameSyntax,
+  commonConfig,
+  COMMON_FLAGS,
   ConfigError,
+  namespaceFlag,
+  type CommonConfig,
   flagValue,
   parseFlags,
-  parseHostPort,
   type FlagSpec,
   type IngressHostSource,
 } from '@hairpin/shared';
@@ -16,13 +19,12 @@ export interface ConfigMapTarget {
   readonly key: string;
 }
 
-export interface ControllerConfig {
+export interface ControllerConfig extends CommonConfig {
   readonly namespace: string;
   readonly clusterDomain: string;
   /** hairpin-relay.<namespace>.svc.<cluster domain> */
   readonly relayFqdn: string;
   readonly relayService: string;
-  readonly admin: { readonly host: string; readonly port: number };
   /** Corefiles edited in place. */
   readonly corefiles: readonly ConfigMapTarget[];
   /** Import mode (k3s, AKS): only this ConfigMap's key is written. */
@@ -37,13 +39,11 @@ export interface ControllerConfig {
   readonly leaseName: string;
   readonly podName: string;
   readonly discoveryIntervalMs: number;
-  readonly logLevel: string;
 }
 
 export const CONTROLLER_FLAGS: readonly FlagSpec[] = [
   { name: 'namespace', env: 'POD_NAMESPACE' },
   { name: 'cluster-domain' },
-  { name: 'admin', env: 'ADMIN_ADDR' },
   { name: 'coredns-configmap', env: 'COREDNS_CONFIGMAPS', repeatable: true },
   { name: 'import-configmap' },
   { name: 'sources' },
@@ -57,7 +57,7 @@ export const CONTROLLER_FLAGS: readonly FlagSpec[] = [
   { name: 'lease-name' },
   { name: 'pod-name' },
   { name: 'discovery-interval-seconds' },
-  { name: 'log-level' },
+  ...COMMON_FLAGS,
 ];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -96,9 +96,8 @@ export function loadConfig(
   const problems = [...flags.problems];
   for (const p of flags.positionals) problems.push(`unexpected argument ${p}`);
 
-  const namespace = flagValue(flags, 'namespace') ?? 'hairpin';
-  if (!DNS_LABEL.test(namespace))
-    problems.push(`--namespace ${JSON.stringify(namespace)} is not a namespace name`);
+  const namespace = namespaceFlag(flags, problems);
+  const common = commonConfig(flags, problems);
   const clusterDomain = (
     flagValue(flags, 'cluster-domain') ??
     clusterDomainFromResolvConf(io.readResolvConf() ?? '') ??
@@ -110,9 +109,6 @@ export function loadConfig(
   const relayService = flagValue(flags, 'relay-service') ?? 'hairpin-relay';
   if (!DNS_LABEL.test(relayService))
     problems.push(`--relay-service ${JSON.stringify(relayService)} is not a Service name`);
-
-  const admin = parseHostPort(flagValue(flags, 'admin') ?? '0.0.0.0:9090');
-  if ('error' in admin) problems.push(`--admin ${admin.error}`);
 
   const importSpec = flagValue(flags, 'import-configmap');
   let importTarget: ConfigMapTarget | undefined;
@@ -168,17 +164,13 @@ export function loadConfig(
     }
     return n;
   };
-  const logLevel = flagValue(flags, 'log-level') ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    problems.push(`--log-level ${JSON.stringify(logLevel)}: expected error, warn, info or debug`);
-  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
+    ...common,
     namespace,
     clusterDomain,
     relayFqdn: `${relayService}.${namespace}.svc.${clusterDomain}`,
     relayService,
-    admin: 'error' in admin ? { host: '0.0.0.0', port: 9090 } : admin,
     corefiles: Object.freeze(corefiles),
     importTarget,
     sources: Object.freeze(sources as IngressHostSource[]),
@@ -191,6 +183,5 @@ export function loadConfig(
     leaseName: flagValue(flags, 'lease-name') ?? 'hairpin-dns-controller',
     podName: flagValue(flags, 'pod-name') ?? `hairpin-dns-controller-${process.pid}`,
     discoveryIntervalMs: number('discovery-interval-seconds', 60, 1, 86_400) * 1000,
-    logLevel,
   });
 }

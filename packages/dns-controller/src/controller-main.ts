@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { LevelWithSilent } from 'pino';
 import { applyCorefileHosts, HairpinError, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
 import { createLogger, startAdminServer, type CliIO, type Logger } from '@hairpin/shared/runtime';
 import { loadConfig, type ControllerConfig } from './config.ts';
@@ -29,7 +28,7 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
   if (argv[0] === 'cleanup') return runCleanup(argv.slice(1), io);
   const config = loadConfig(argv, io.env, { readResolvConf });
   const log = createLogger({
-    level: config.logLevel as LevelWithSilent,
+    level: config.logLevel,
     name: 'hairpin-dns-controller',
   });
   const kc = kubeConfig();
@@ -161,7 +160,7 @@ export async function cleanup(
 async function runCleanup(argv: readonly string[], io: CliIO): Promise<number> {
   const config = loadConfig(argv, io.env, { readResolvConf });
   const log = createLogger({
-    level: config.logLevel as LevelWithSilent,
+    level: config.logLevel,
     name: 'hairpin-dns-controller',
   });
   const problems = await cleanup(config, kubeConfig().makeApiClient(CoreV1Api), log);

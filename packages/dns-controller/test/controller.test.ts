@@ -33,7 +33,7 @@ describe('reconcile', () => {
     );
     await waitFor(() => h.published()?.['hosts'] === 'api.example.com\nshop.example.com\n');
     expect(h.published()?.['relayIP']).toBe('10.96.0.50');
-    expect(await h.metric('hairpin_dns_managed_hosts 2')).toBe(true);
+    await waitFor(() => h.metric('hairpin_dns_managed_hosts 2'));
 
     const writes = h.puts(/configmaps\/(coredns|hairpin-hosts)$/);
     // An unrelated change (a label) wakes the controller but changes nothing.
@@ -107,7 +107,7 @@ describe('reconcile', () => {
     expect(h.fake.list('v1', 'Event', 'kube-system')[0]!['reason']).toBe('CorefileNotEditable');
     expect(h.corefile()).toBe(broken);
     expect(h.puts(/configmaps\/coredns$/)).toBe(0);
-    expect(await h.metric('hairpin_dns_reconcile_total{result="error"}')).toBe(true);
+    await waitFor(() => h.metric('hairpin_dns_reconcile_total{result="error"}'));
     // Fixed by its owner: written on the next change.
     h.fake.replace(corednsConfigMap(kubeadmCorefile));
     await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);

@@ -1,7 +1,6 @@
 // The agent process: config, logger, registry, admin server, signals.
 import { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { LevelWithSilent } from 'pino';
 import { createLogger, startAdminServer, type CliIO } from '@hairpin/shared/runtime';
 import { HostsAgent } from './agent.ts';
 import { loadConfig } from './config.ts';
@@ -10,7 +9,7 @@ import { createAgentMetrics } from './metrics.ts';
 export async function runAgent(argv: readonly string[], io: CliIO): Promise<number> {
   const config = loadConfig(argv, io.env);
   const log = createLogger({
-    level: config.logLevel as LevelWithSilent,
+    level: config.logLevel,
     name: 'hairpin-hosts-agent',
   }).child({
     node: config.nodeName,

@@ -1,7 +1,16 @@
 // hairpin-relay configuration: flags with environment twins (DESIGN.md CLIs, contract),
 // parsed once at the edge; every problem reported at once; the result frozen.
 import { isIP } from 'node:net';
-import { ConfigError, flagValue, parseFlags, parseHostPort, type FlagSpec } from '@hairpin/shared';
+import {
+  commonConfig,
+  COMMON_FLAGS,
+  ConfigError,
+  flagValue,
+  parseFlags,
+  parseHostPort,
+  type CommonConfig,
+  type FlagSpec,
+} from '@hairpin/shared';
 import type { ProxyVersion } from './proxy-header.ts';
 
 export interface Route {
@@ -14,28 +23,25 @@ export interface Route {
   readonly targetPort: number;
 }
 
-export interface RelayConfig {
+export interface RelayConfig extends CommonConfig {
   readonly routes: readonly Route[];
   readonly proxyProtocol: ProxyVersion;
-  readonly admin: { readonly host: string; readonly port: number };
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
   readonly drainTimeoutMs: number;
   readonly resolveIntervalMs: number;
-  readonly logLevel: string;
 }
 
 export const RELAY_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', env: 'RELAY_ROUTES', repeatable: true },
   { name: 'proxy-protocol' },
-  { name: 'admin', env: 'ADMIN_ADDR' },
   { name: 'connect-timeout', env: 'CONNECT_TIMEOUT' },
   { name: 'idle-timeout', env: 'IDLE_TIMEOUT' },
   { name: 'max-connections' },
   { name: 'drain-timeout' },
   { name: 'resolve-interval' },
-  { name: 'log-level' },
+  ...COMMON_FLAGS,
   // hairpin-proxy compatibility: TARGET_SERVER=host routes :8080->host:80, :8443->host:443.
   { name: 'target-server', env: 'TARGET_SERVER' },
 ];
@@ -111,8 +117,7 @@ export function loadConfig(
   if (proxyProtocol !== 'v1' && proxyProtocol !== 'v2') {
     problems.push(`--proxy-protocol must be v1 or v2, not ${JSON.stringify(proxyProtocol)}`);
   }
-  const admin = parseHostPort(flagValue(flags, 'admin') ?? '0.0.0.0:9090');
-  if ('error' in admin) problems.push(`--admin ${admin.error}`);
+  const common = commonConfig(flags, problems);
 
   const duration = (name: string, fallback: number, min: number): number => {
     const raw = flagValue(flags, name);
@@ -141,19 +146,13 @@ export function loadConfig(
   const config: RelayConfig = {
     routes,
     proxyProtocol: proxyProtocol === 'v2' ? 'v2' : 'v1',
-    admin: 'error' in admin ? { host: '0.0.0.0', port: 9090 } : admin,
+    ...common,
     connectTimeoutMs: duration('connect-timeout', 5_000, 1),
     idleTimeoutMs: duration('idle-timeout', 600_000, 1),
     maxConnections: integer('max-connections', 10_000, 1, 1_000_000),
     drainTimeoutMs: duration('drain-timeout', 25_000, 0),
     resolveIntervalMs: duration('resolve-interval', 10_000, 100),
-    logLevel: flagValue(flags, 'log-level') ?? 'info',
   };
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
-    problems.push(
-      `--log-level ${JSON.stringify(config.logLevel)}: expected error, warn, info or debug`,
-    );
-  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, routes: Object.freeze(routes.map((r) => Object.freeze(r))) });
 }

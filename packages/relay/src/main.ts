@@ -1,6 +1,5 @@
 // hairpin-relay: the PROXY-protocol relay (DESIGN.md CLIs), or `hairpin-relay demo`.
 import { createLogger, runCli } from '@hairpin/shared/runtime';
-import type { LevelWithSilent } from 'pino';
 import { loadConfig } from './config.ts';
 import { runDemo } from './demo.ts';
 import { startRelay } from './run.ts';
@@ -10,7 +9,7 @@ const argv = process.argv.slice(2);
 await runCli(async () => {
   if (argv[0] === 'demo') return runDemo(argv.slice(1));
   const config = loadConfig(argv, process.env);
-  const log = createLogger({ level: config.logLevel as LevelWithSilent, name: 'hairpin-relay' });
+  const log = createLogger({ level: config.logLevel, name: 'hairpin-relay' });
   const running = await startRelay(config, { log });
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

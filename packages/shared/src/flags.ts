@@ -114,3 +114,42 @@ export function parseHostPort(
   const host = m[1] ?? m[2] ?? '';
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
+
+/** Flags every component has: the admin endpoint and the log level. */
+export const COMMON_FLAGS: readonly FlagSpec[] = [
+  { name: 'admin', env: 'ADMIN_ADDR' },
+  { name: 'log-level' },
+];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface CommonConfig {
+  readonly admin: { readonly host: string; readonly port: number };
+  readonly logLevel: LogLevel;
+}
+
+/** --admin (default 0.0.0.0:9090) and --log-level (default info); problems appended. */
+export function commonConfig(flags: ParsedFlags, problems: string[]): CommonConfig {
+  const admin = parseHostPort(flagValue(flags, 'admin') ?? '0.0.0.0:9090');
+  if ('error' in admin) problems.push(`--admin ${admin.error}`);
+  const level = flagValue(flags, 'log-level') ?? 'info';
+  const logLevel = LOG_LEVELS.find((l) => l === level);
+  if (logLevel === undefined) {
+    problems.push(`--log-level ${JSON.stringify(level)}: expected error, warn, info or debug`);
+  }
+  return {
+    admin: 'error' in admin ? { host: '0.0.0.0', port: 9090 } : admin,
+    logLevel: logLevel ?? 'info',
+  };
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** --namespace (POD_NAMESPACE), default hairpin; problems appended. */
+export function namespaceFlag(flags: ParsedFlags, problems: string[]): string {
+  const namespace = flagValue(flags, 'namespace') ?? 'hairpin';
+  if (!NAMESPACE.test(namespace))
+    problems.push(`--namespace ${JSON.stringify(namespace)} is not a namespace name`);
+  return namespace;
+}

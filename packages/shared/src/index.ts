@@ -45,11 +45,17 @@ export {
   type SourceFilter,
 } from './sources.ts';
 export {
+  commonConfig,
+  COMMON_FLAGS,
   envNameOf,
   flagValue,
+  LOG_LEVELS,
+  namespaceFlag,
   parseFlags,
   parseHostPort,
+  type CommonConfig,
   type FlagSpec,
+  type LogLevel,
   type ParsedFlags,
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
