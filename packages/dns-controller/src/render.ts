@@ -4,7 +4,6 @@
 // nothing on stdout.
 import {
   applyCorefileHosts,
-  checkHostname,
   decideHosts,
   ErrorCodes,
   DEFAULT_SOURCE_FILTER,
@@ -14,7 +13,13 @@ import {
   parseFlags,
   type FlagSpec,
 } from '@hairpin/shared';
-import { readInput, type CliIO } from '@hairpin/shared/runtime';
+import {
+  hostsFromFlags,
+  readInput,
+  RenderFailure,
+  runRenderCommand,
+  type CliIO,
+} from '@hairpin/shared/runtime';
 import { parseAllDocuments } from 'yaml';
 
 const FLAGS: readonly FlagSpec[] = [
@@ -48,35 +53,28 @@ export function ingressesFromDocument(text: string): unknown[] {
 }
 
 export async function runRender(argv: readonly string[], io: CliIO): Promise<number> {
-  const fail = (message: string): number => {
-    io.stderr.write(`hairpin-dns-controller render: ${message}\n`);
-    return 2;
-  };
-  const flags = parseFlags(argv, io.env, FLAGS);
-  const problems = [...flags.problems];
-  if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
-  const corefile = flagValue(flags, 'corefile');
-  if (corefile === undefined) problems.push('--corefile FILE|- is required');
-  if (corefile === '-' && flagValue(flags, 'ingresses') === '-') {
-    problems.push('--corefile and --ingresses cannot both read standard input');
-  }
-  if (problems.length > 0 || corefile === undefined) {
-    return fail(`${problems.join('; ')}\n${RENDER_USAGE}`);
-  }
-
-  const clusterDomain = (flagValue(flags, 'cluster-domain') ?? 'cluster.local').replace(/\.$/, '');
-  const namespace = flagValue(flags, 'namespace') ?? 'hairpin';
-  const target = flagValue(flags, 'target') ?? `hairpin-relay.${namespace}.svc.${clusterDomain}`;
-  const policy = { clusterDomain, allowedSuffixes: [] };
-
-  const hosts: string[] = [];
-  for (const raw of flags.values.get('host') ?? []) {
-    const check = checkHostname(raw, policy);
-    if (!check.ok) return fail(`--host: ${check.message}`);
-    hosts.push(check.host);
-  }
-  try {
+  return runRenderCommand('hairpin-dns-controller render', io, async () => {
+    const flags = parseFlags(argv, io.env, FLAGS);
+    const problems = [...flags.problems];
+    if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
+    const corefile = flagValue(flags, 'corefile');
     const ingressesPath = flagValue(flags, 'ingresses');
+    if (corefile === undefined) problems.push('--corefile FILE|- is required');
+    if (corefile === '-' && ingressesPath === '-') {
+      problems.push('--corefile and --ingresses cannot both read standard input');
+    }
+    if (problems.length > 0 || corefile === undefined) {
+      throw new RenderFailure(`${problems.join('; ')}\n${RENDER_USAGE}`);
+    }
+    const clusterDomain = (flagValue(flags, 'cluster-domain') ?? 'cluster.local').replace(
+      /\.$/,
+      '',
+    );
+    const namespace = flagValue(flags, 'namespace') ?? 'hairpin';
+    const target = flagValue(flags, 'target') ?? `hairpin-relay.${namespace}.svc.${clusterDomain}`;
+    const policy = { clusterDomain, allowedSuffixes: [] };
+
+    const hosts = hostsFromFlags(flags.values.get('host') ?? [], policy);
     if (ingressesPath !== undefined) {
       const objects = ingressesFromDocument(await readInput(ingressesPath, io.stdin));
       const decision = decideHosts(
@@ -90,16 +88,9 @@ export async function runRender(argv: readonly string[], io: CliIO): Promise<num
       }
       hosts.push(...decision.hosts);
     }
-    const text = await readInput(corefile, io.stdin);
-    const out = applyCorefileHosts(text, hosts, {
+    return applyCorefileHosts(await readInput(corefile, io.stdin), hosts, {
       target,
       extraDirectives: flags.values.get('extra-directive') ?? [],
     });
-    io.stdout.write(out);
-    return 0;
-  } catch (err) {
-    if (err instanceof HairpinError) return fail(`${err.code}: ${err.message}`);
-    if (err instanceof Error && 'code' in err) return fail(err.message);
-    throw err;
-  }
+  });
 }

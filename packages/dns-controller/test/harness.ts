@@ -51,16 +51,7 @@ export function ingress(
   };
 }
 
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from '@hairpin/shared/testing';
 
 export interface Harness {
   readonly fake: FakeApiServer;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePublishedHosts, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
 import { silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer } from '@hairpin/shared/testing';
+import { FakeApiServer, waitFor } from '@hairpin/shared/testing';
 import { Registry } from 'prom-client';
 import { afterEach, expect, test } from 'vitest';
 import { HostsAgent } from '../src/agent.ts';
@@ -15,14 +15,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function hostsConfigMap(
   hosts: string[],
@@ -69,11 +61,13 @@ test('publishes become lines; updates replace them; other lines stay', async () 
   fake.create(hostsConfigMap(['shop.example.com', 'api.example.com']));
   agent.start();
   await waitFor(() => read() === base + line('api.example.com shop.example.com'));
-  expect(agent.notReadyReason()).toBeNull();
+  await waitFor(() => agent.notReadyReason() === null);
   fake.replace(hostsConfigMap(['registry.example.com'], '10.96.0.51'));
   await waitFor(() => read() === base + line('registry.example.com', '10.96.0.51'));
-  expect(await registry.getSingleMetricAsString('hairpin_hosts_agent_managed_hosts')).toContain(
-    'hairpin_hosts_agent_managed_hosts 1',
+  await waitFor(async () =>
+    (await registry.getSingleMetricAsString('hairpin_hosts_agent_managed_hosts')).includes(
+      'hairpin_hosts_agent_managed_hosts 1',
+    ),
   );
 });
 

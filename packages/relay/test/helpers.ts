@@ -121,14 +121,4 @@ export async function metricValue(
   return match?.value ?? 0;
 }
 
-/** Polls `check` until it is true, at most `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from '@hairpin/shared/testing';

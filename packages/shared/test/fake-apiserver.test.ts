@@ -3,7 +3,7 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ResilientInformer, silentLogger } from '../src/runtime/index.ts';
-import { FakeApiServer } from '../src/testing/index.ts';
+import { FakeApiServer, waitFor } from '../src/testing/index.ts';
 
 const fakes: FakeApiServer[] = [];
 const informers: ResilientInformer<V1ConfigMap>[] = [];
@@ -24,14 +24,6 @@ const cm = (name: string, data: Record<string, string>): V1ConfigMap => ({
   metadata: { name, namespace: 'hairpin' },
   data,
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function statusOf(err: unknown): number | undefined {
   return (err as { code?: number }).code;

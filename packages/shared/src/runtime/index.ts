@@ -4,3 +4,4 @@ export { startAdminServer, type AdminServer, type AdminServerOptions } from './a
 export { runCli } from './cli.ts';
 export { readInput, type CliIO } from './input.ts';
 export { ResilientInformer, type InformerOptions, type ListResult } from './informer.ts';
+export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';

@@ -1,0 +1,39 @@
+// What the two `render` commands share: one shape of failure (exit 2, a message on
+// stderr, nothing on stdout), --host values through the hostname policy, and input
+// errors turned into messages.
+import { HairpinError } from '../errors.ts';
+import { checkHostname, type HostnamePolicy } from '../hostname.ts';
+import type { CliIO } from './input.ts';
+
+export class RenderFailure extends Error {}
+
+/** Runs a render command body; a RenderFailure, HairpinError or I/O error is exit 2. */
+export async function runRenderCommand(
+  command: string,
+  io: CliIO,
+  body: () => Promise<string>,
+): Promise<number> {
+  try {
+    const out = await body();
+    io.stdout.write(out);
+    return 0;
+  } catch (err) {
+    let message: string;
+    if (err instanceof RenderFailure) message = err.message;
+    else if (err instanceof HairpinError) message = `${err.code}: ${err.message}`;
+    else if (err instanceof Error && 'code' in err)
+      message = err.message; // ENOENT and the like
+    else throw err;
+    io.stderr.write(`${command}: ${message}\n`);
+    return 2;
+  }
+}
+
+/** Every --host through the policy; the first refusal fails the command. */
+export function hostsFromFlags(raw: readonly string[], policy: HostnamePolicy): string[] {
+  return raw.map((value) => {
+    const check = checkHostname(value, policy);
+    if (!check.ok) throw new RenderFailure(`--host: ${check.message}`);
+    return check.host;
+  });
+}
