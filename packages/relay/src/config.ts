@@ -31,6 +31,8 @@ export interface RelayConfig extends CommonConfig {
   readonly maxConnections: number;
   readonly drainTimeoutMs: number;
   readonly resolveIntervalMs: number;
+  /** Worker processes sharing the listening sockets; 1 = this process alone. */
+  readonly workers: number;
 }
 
 export const RELAY_FLAGS: readonly FlagSpec[] = [
@@ -41,6 +43,7 @@ export const RELAY_FLAGS: readonly FlagSpec[] = [
   { name: 'max-connections' },
   { name: 'drain-timeout' },
   { name: 'resolve-interval' },
+  { name: 'workers', env: 'RELAY_WORKERS' },
   ...COMMON_FLAGS,
   // hairpin-proxy compatibility: TARGET_SERVER=host routes :8080->host:80, :8443->host:443.
   { name: 'target-server', env: 'TARGET_SERVER' },
@@ -152,6 +155,7 @@ export function loadConfig(
     maxConnections: integer('max-connections', 10_000, 1, 1_000_000),
     drainTimeoutMs: duration('drain-timeout', 25_000, 0),
     resolveIntervalMs: duration('resolve-interval', 10_000, 100),
+    workers: integer('workers', 1, 1, 64),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, routes: Object.freeze(routes.map((r) => Object.freeze(r))) });

@@ -10,7 +10,8 @@ import type { LookupAll } from './resolver.ts';
 
 export interface RunningRelay {
   readonly relay: Relay;
-  readonly admin: AdminServer;
+  /** undefined in a worker process: the cluster primary serves the admin endpoints. */
+  readonly admin: AdminServer | undefined;
   readonly registry: Registry;
   /** SIGTERM's sequence: not ready at once, stop accepting, drain, close the rest. */
   shutdown(): Promise<void>;
@@ -18,7 +19,7 @@ export interface RunningRelay {
 
 export async function startRelay(
   config: RelayConfig,
-  deps: { log: Logger; registry?: Registry; lookup?: LookupAll },
+  deps: { log: Logger; registry?: Registry; lookup?: LookupAll; admin?: boolean },
 ): Promise<RunningRelay> {
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry });
@@ -35,17 +36,20 @@ export async function startRelay(
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
   });
   let shuttingDown = false;
-  const admin = await startAdminServer({
-    host: config.admin.host,
-    port: config.admin.port,
-    registry,
-    notReadyReason: () => (shuttingDown ? 'shutting down' : relay.notReadyReason()),
-    log,
-  });
+  const admin =
+    deps.admin === false
+      ? undefined
+      : await startAdminServer({
+          host: config.admin.host,
+          port: config.admin.port,
+          registry,
+          notReadyReason: () => (shuttingDown ? 'shutting down' : relay.notReadyReason()),
+          log,
+        });
   try {
     await relay.listen();
   } catch (err) {
-    await admin.close();
+    await admin?.close();
     await relay.close(0);
     throw err;
   }
@@ -62,7 +66,7 @@ export async function startRelay(
           'shutting down',
         );
         await relay.close(config.drainTimeoutMs);
-        await admin.close();
+        await admin?.close();
         log.info('stopped');
       })();
       return done;

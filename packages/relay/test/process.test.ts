@@ -149,4 +149,40 @@ describe('running', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(p.child.exitCode).toBeNull();
   });
+
+  test('--workers 2: both workers relay, the primary aggregates metrics and drains them on SIGTERM', async () => {
+    const receiver = await startReceiver((s) => s.end('ok'));
+    receivers.push(receiver);
+    const port = await freePort();
+    const p = await startProcess([
+      '--listen',
+      `127.0.0.1:${port}=127.0.0.1:${receiver.port}`,
+      '--workers',
+      '2',
+    ]);
+    await waitFor(async () => (await fetch(`${p.base}/readyz`)).status === 200, 15_000);
+    const n = 40;
+    for (let i = 0; i < n; i++) {
+      const c = await dial(port);
+      c.end();
+      expect((await readAll(c)).toString()).toBe('ok');
+    }
+    await waitFor(async () =>
+      (await (await fetch(`${p.base}/metrics`)).text()).includes(
+        `hairpin_relay_connections_total{route="127.0.0.1:${port}",result="ok"} ${n}`,
+      ),
+    );
+    const pids = new Set(
+      p
+        .logs()
+        .split('\n')
+        .flatMap((l) =>
+          l.includes('relay listening') ? [(JSON.parse(l) as { worker: number }).worker] : [],
+        ),
+    );
+    expect(pids.size).toBe(2);
+    p.child.kill('SIGTERM');
+    const [code] = (await once(p.child, 'exit')) as [number];
+    expect(code).toBe(0);
+  }, 30_000);
 });

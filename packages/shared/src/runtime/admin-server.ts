@@ -9,6 +9,8 @@ export interface AdminServerOptions {
   readonly host: string;
   readonly port: number;
   readonly registry: Registry;
+  /** Collects the metrics text; default registry.metrics() (a cluster primary aggregates). */
+  readonly collect?: () => Promise<string>;
   /** Returns null when ready, otherwise the reason it is not (sent in the 503 body). */
   readonly notReadyReason: () => string | null;
   readonly log: Logger;
@@ -22,6 +24,7 @@ export interface AdminServer {
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { registry, notReadyReason, log } = options;
+  const collect = options.collect ?? (() => registry.metrics());
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -30,7 +33,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     }
     switch (path) {
       case '/metrics':
-        registry.metrics().then(
+        collect().then(
           (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
           (err: unknown) => {
             log.error({ err }, 'collecting metrics failed');
