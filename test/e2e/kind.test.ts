@@ -47,6 +47,8 @@ function run(cmd: string, args: string[], input?: string): string {
   });
 }
 const kubectl = (...args: string[]) => run('kubectl', ['--context', `kind-${CLUSTER}`, ...args]);
+const corefile = () =>
+  kubectl('-n', 'kube-system', 'get', 'configmap', 'coredns', '-o', 'jsonpath={.data.Corefile}');
 const apply = (yaml: string) =>
   run('kubectl', ['--context', `kind-${CLUSTER}`, 'apply', '-f', '-'], yaml);
 
@@ -188,17 +190,7 @@ describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
       kubectl('create', 'ingress', 'echo', '--class=nginx', '--rule=echo.hairpin.test/*=echo:80'),
     );
     await eventually('rule in the Corefile', () => {
-      expect(
-        kubectl(
-          '-n',
-          'kube-system',
-          'get',
-          'configmap',
-          'coredns',
-          '-o',
-          'jsonpath={.data.Corefile}',
-        ),
-      ).toContain(
+      expect(corefile()).toContain(
         'rewrite name exact echo.hairpin.test hairpin-relay.hairpin.svc.cluster.local # managed by hairpin',
       );
     });
@@ -240,17 +232,7 @@ describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
   test('removing the Ingress removes the rule', async () => {
     kubectl('delete', 'ingress', 'echo');
     await eventually('rule removed', () => {
-      expect(
-        kubectl(
-          '-n',
-          'kube-system',
-          'get',
-          'configmap',
-          'coredns',
-          '-o',
-          'jsonpath={.data.Corefile}',
-        ),
-      ).not.toContain('echo.hairpin.test');
+      expect(corefile()).not.toContain('echo.hairpin.test');
     });
   }, 300_000);
 });
