@@ -18,8 +18,13 @@ RUN pnpm build
 # distroless Node 24: no shell, no package manager; runs as uid 65532 ("nonroot").
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 COPY --from=build /src/packages/relay/dist/main.js /app/relay/main.js
+COPY --from=build /src/packages/relay/dist/main.js.map /app/relay/main.js.map
 COPY --from=build /src/packages/dns-controller/dist/main.js /app/dns-controller/main.js
+COPY --from=build /src/packages/dns-controller/dist/main.js.map /app/dns-controller/main.js.map
 COPY --from=build /src/packages/hosts-agent/dist/main.js /app/hosts-agent/main.js
+COPY --from=build /src/packages/hosts-agent/dist/main.js.map /app/hosts-agent/main.js.map
+# Stack traces in the logs point at the TypeScript sources.
+ENV NODE_OPTIONS=--enable-source-maps
 USER 65532:65532
 ENTRYPOINT ["/nodejs/bin/node"]
 CMD ["/app/relay/main.js"]

@@ -17,11 +17,14 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
+const parseErrors: string[] = [];
 const docs: { file: string; obj: Obj }[] = yamlFiles(root).flatMap((path) => {
   const file = relative(root, path);
-  return parseAllDocuments(readFileSync(path, 'utf8')).map((d) => {
-    if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
-    return { file, obj: d.toJS() as Obj };
+  return parseAllDocuments(readFileSync(path, 'utf8')).flatMap((d, i) => {
+    for (const e of [...d.errors, ...d.warnings]) parseErrors.push(`${file} #${i}: ${e.message}`);
+    if (d.errors.length > 0) return [];
+    const obj = d.toJS() as Obj | null;
+    return obj ? [{ file, obj }] : [];
   });
 });
 const ofKind = (...kinds: string[]) => docs.filter((d) => kinds.includes(d.obj['kind']));
@@ -32,10 +35,23 @@ const label = (d: { file: string; obj: Obj }) =>
   `${d.file}: ${d.obj['kind']} ${d.obj['metadata']['name']}`;
 
 test('every file parses, every document has a kind and a name', () => {
+  expect(parseErrors, 'YAML errors').toEqual([]);
   expect(docs.length).toBeGreaterThan(10);
   for (const d of docs) {
+    expect(d.obj['apiVersion'], d.file).toBeTruthy();
     expect(d.obj['kind'], d.file).toBeTruthy();
-    expect(d.obj['metadata']?.['name'], d.file).toBeTruthy();
+    expect(d.obj['metadata']?.['name'], `${d.file}: ${d.obj['kind']}`).toBeTruthy();
+  }
+});
+
+test('namespaced objects live in hairpin (RBAC for CoreDNS: kube-system)', () => {
+  const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'];
+  for (const d of docs) {
+    const ns = d.obj['metadata']['namespace'];
+    if (clusterScoped.includes(d.obj['kind'])) expect(ns, label(d)).toBeUndefined();
+    else if (['Role', 'RoleBinding'].includes(d.obj['kind']))
+      expect(['hairpin', 'kube-system'], label(d)).toContain(ns);
+    else expect(ns, label(d)).toBe('hairpin');
   }
 });
 
@@ -44,8 +60,8 @@ test('kubectl apply -f manifests/ creates the Namespace first', () => {
     .filter((n) => /\.ya?ml$/.test(n))
     .sort();
   const first = parseAllDocuments(readFileSync(join(root, top[0]!), 'utf8'))[0]!.toJS() as Obj;
-  expect(first['kind']).toBe('Namespace');
-  expect(first['metadata']['name']).toBe('hairpin');
+  expect(first['kind'], top[0]).toBe('Namespace');
+  expect(first['metadata']['name'], top[0]).toBe('hairpin');
 });
 
 describe.each(workloads.map((w) => [label(w), w] as const))('%s', (_name, w) => {
@@ -53,48 +69,78 @@ describe.each(workloads.map((w) => [label(w), w] as const))('%s', (_name, w) => 
   const spec = pod['spec'];
   const isAgent = w.obj['kind'] === 'DaemonSet';
 
+  const at = label(w);
+
   test('no host namespaces', () => {
-    for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) expect(spec[k], k).toBeFalsy();
+    for (const k of ['hostNetwork', 'hostPID', 'hostIPC'])
+      expect(spec[k], `${at}: spec.${k}`).toBeFalsy();
   });
 
-  const containers = (spec['containers'] as Obj[]).map((c) => [c['name'] as string, c] as const);
-  test.each(containers)('container %s is locked down', (_c, c) => {
+  test('pod labels: name and part-of', () => {
+    const labels = pod['metadata']['labels'] ?? {};
+    expect(labels['app.kubernetes.io/name'], `${at}: app.kubernetes.io/name`).toBeTruthy();
+    expect(labels['app.kubernetes.io/part-of'], `${at}: app.kubernetes.io/part-of`).toBe('hairpin');
+  });
+
+  test('pod defaults: non-root, RuntimeDefault seccomp', () => {
+    const psc = spec['securityContext'] ?? {};
+    expect(psc['runAsNonRoot'], `${at}: pod runAsNonRoot`).toBe(true);
+    expect(psc['runAsUser'], `${at}: pod runAsUser`).toBe(65532);
+    expect(psc['runAsGroup'], `${at}: pod runAsGroup`).toBe(65532);
+    expect(psc['seccompProfile']?.['type'], `${at}: pod seccompProfile`).toBe('RuntimeDefault');
+  });
+
+  const containers = [...(spec['initContainers'] ?? []), ...spec['containers']].map(
+    (c: Obj) => [c['name'] as string, c] as const,
+  );
+  test.each(containers)('container %s is locked down', (name, c) => {
+    const m = (what: string) => `${at}, container ${name}: ${what}`;
     const sc = c['securityContext'] ?? {};
-    expect(sc['readOnlyRootFilesystem']).toBe(true);
-    expect(sc['allowPrivilegeEscalation']).toBe(false);
-    expect(sc['privileged'] ?? false).toBe(false);
-    expect(sc['capabilities']?.['drop']).toContain('ALL');
-    expect(sc['capabilities']?.['add'] ?? []).toEqual([]);
+    expect(sc['readOnlyRootFilesystem'], m('readOnlyRootFilesystem')).toBe(true);
+    expect(sc['allowPrivilegeEscalation'], m('allowPrivilegeEscalation')).toBe(false);
+    expect(sc['privileged'] ?? false, m('privileged')).toBe(false);
+    expect(sc['capabilities']?.['drop'], m('capabilities.drop')).toContain('ALL');
+    expect(sc['capabilities']?.['add'] ?? [], m('capabilities.add')).toEqual([]);
     const seccomp =
       sc['seccompProfile']?.['type'] ?? spec['securityContext']?.['seccompProfile']?.['type'];
-    expect(seccomp).toBe('RuntimeDefault');
+    expect(seccomp, m('seccompProfile')).toBe('RuntimeDefault');
     const nonRoot = sc['runAsNonRoot'] ?? spec['securityContext']?.['runAsNonRoot'];
+    const uid = sc['runAsUser'] ?? spec['securityContext']?.['runAsUser'];
     if (isAgent) {
       // The one exception: root to write the node's root-owned file, nothing else.
-      expect(sc['runAsUser']).toBe(0);
+      expect(sc['runAsUser'], m('runAsUser')).toBe(0);
+      expect(sc['runAsNonRoot'], m('runAsNonRoot')).toBe(false);
     } else {
-      expect(nonRoot).toBe(true);
-      expect(sc['runAsUser'] ?? spec['securityContext']?.['runAsUser']).not.toBe(0);
+      expect(nonRoot, m('runAsNonRoot')).toBe(true);
+      expect(uid, m('runAsUser')).not.toBe(0);
     }
     for (const kind of ['requests', 'limits']) {
-      expect(c['resources']?.[kind]?.['cpu'], `${kind}.cpu`).toBeTruthy();
-      expect(c['resources']?.[kind]?.['memory'], `${kind}.memory`).toBeTruthy();
+      expect(c['resources']?.[kind]?.['cpu'], m(`resources.${kind}.cpu`)).toBeTruthy();
+      expect(c['resources']?.[kind]?.['memory'], m(`resources.${kind}.memory`)).toBeTruthy();
     }
-    expect(c['image']).toMatch(/^[\w.-]+(\/[\w.-]+)+:\d+\.\d+\.\d+$/);
+    // A registry path and a version tag (not latest, not a bare name).
+    expect(c['image'], m('image')).toMatch(/^[\w.-]+(\/[\w.-]+)+:v?\d+\.\d+\.\d+$/);
     if (w.obj['kind'] !== 'Job') {
-      expect(c['livenessProbe']?.['httpGet']).toEqual({ path: '/healthz', port: 'admin' });
-      expect(c['readinessProbe']?.['httpGet']).toEqual({ path: '/readyz', port: 'admin' });
-      expect(c['ports'].find((p: Obj) => p['name'] === 'admin')?.['containerPort']).toBe(9090);
+      expect(c['livenessProbe']?.['httpGet'], m('livenessProbe')).toEqual({
+        path: '/healthz',
+        port: 'admin',
+      });
+      expect(c['readinessProbe']?.['httpGet'], m('readinessProbe')).toEqual({
+        path: '/readyz',
+        port: 'admin',
+      });
+      const admin = (c['ports'] ?? []).find((p: Obj) => p['name'] === 'admin');
+      expect(admin?.['containerPort'], m('port admin')).toBe(9090);
     }
   });
 
   test('Prometheus annotations', () => {
     const a = pod['metadata']['annotations'] ?? {};
-    expect(Object.keys(a)).toEqual(
+    expect(Object.keys(a), `${at}: annotations`).toEqual(
       expect.arrayContaining(['prometheus.io/scrape', 'prometheus.io/port', 'prometheus.io/path']),
     );
-    expect(a['prometheus.io/port']).toBe('9090');
-    expect(a['prometheus.io/path']).toBe('/metrics');
+    expect(a['prometheus.io/port'], `${at}: prometheus.io/port`).toBe('9090');
+    expect(a['prometheus.io/path'], `${at}: prometheus.io/path`).toBe('/metrics');
   });
 });
 
@@ -104,23 +150,30 @@ test('one image, pinned, everywhere', () => {
       w.obj['spec']['template']['spec']['containers'].map((c: Obj) => c['image']),
     ),
   );
-  expect(images.size).toBe(1);
+  expect([...images], 'images of all workloads').toHaveLength(1);
   expect([...images][0]).not.toMatch(/:latest$/);
 });
 
 describe('RBAC is least privilege', () => {
   const roles = ofKind('Role', 'ClusterRole');
-  test.each(roles.map((r) => [label(r), r] as const))('%s', (_n, r) => {
+  test.each(roles.map((r) => [label(r), r] as const))('%s', (name, r) => {
     for (const rule of r.obj['rules'] as Obj[]) {
-      for (const k of ['apiGroups', 'resources', 'verbs']) expect(rule[k], k).not.toContain('*');
-      expect(rule['resources']).not.toContain('secrets');
+      const m = (what: string) => `${name}: ${what} in rule ${JSON.stringify(rule)}`;
+      for (const k of ['apiGroups', 'resources', 'verbs']) {
+        expect(rule[k], m(k)).toBeInstanceOf(Array);
+        expect(rule[k], m(`'*' in ${k}`)).not.toContain('*');
+      }
+      expect(rule['nonResourceURLs'], m('nonResourceURLs')).toBeUndefined();
+      expect(rule['resources'], m('secrets')).not.toContain('secrets');
+      for (const v of ['escalate', 'bind', 'impersonate'])
+        expect(rule['verbs'], m(`verb ${v}`)).not.toContain(v);
       if (
         (rule['resources'] as string[]).includes('configmaps') ||
         (rule['resources'] as string[]).includes('leases')
       ) {
         // Only `create` cannot be limited by name.
         if (!(rule['verbs'] as string[]).every((v) => v === 'create')) {
-          expect(rule['resourceNames'], JSON.stringify(rule)).toBeTruthy();
+          expect(rule['resourceNames'], m('no resourceNames')).toBeTruthy();
         }
       }
       if (r.obj['kind'] === 'ClusterRole') {
@@ -128,15 +181,16 @@ describe('RBAC is least privilege', () => {
           (v) => !['get', 'list', 'watch'].includes(v),
         );
         // Cluster-wide writes: Events only.
-        if (writes.length > 0) expect(rule['resources']).toEqual(['events']);
+        if (writes.length > 0)
+          expect(rule['resources'], m('cluster-wide write')).toEqual(['events']);
       }
     }
   });
 
   test('the hosts agent reads one ConfigMap and nothing else', () => {
     const role = named('Role', 'hairpin-hosts-agent')!;
-    expect(role['metadata']['namespace']).toBe('hairpin');
-    expect(role['rules']).toEqual([
+    expect(role['metadata']['namespace'], 'Role hairpin-hosts-agent').toBe('hairpin');
+    expect(role['rules'], 'hosts-agent/hosts-agent.yaml: Role hairpin-hosts-agent rules').toEqual([
       {
         apiGroups: [''],
         resources: ['configmaps'],
@@ -155,7 +209,10 @@ describe('RBAC is least privilege', () => {
     const role = docs.find(
       (d) => d.obj['kind'] === 'Role' && d.obj['metadata']['namespace'] === 'kube-system',
     )!.obj;
-    for (const rule of role['rules'] as Obj[]) expect(rule['resourceNames']).toEqual(['coredns']);
+    for (const rule of role['rules'] as Obj[])
+      expect(rule['resourceNames'], `kube-system Role: ${JSON.stringify(rule)}`).toEqual([
+        'coredns',
+      ]);
   });
 
   test('ingresses and Gateway API routes are read-only; Events are the only cluster-wide write', () => {
@@ -164,11 +221,21 @@ describe('RBAC is least privilege', () => {
       (role['rules'] as Obj[])
         .filter((r) => r['apiGroups'].includes(group) && r['resources'].includes(resource))
         .flatMap((r) => r['verbs'] as string[]);
-    expect(verbsOn('networking.k8s.io', 'ingresses').sort()).toEqual(['get', 'list', 'watch']);
+    const m = (what: string) =>
+      `20-dns-controller.yaml: ClusterRole hairpin-dns-controller: ${what}`;
+    expect(verbsOn('networking.k8s.io', 'ingresses').sort(), m('ingresses')).toEqual([
+      'get',
+      'list',
+      'watch',
+    ]);
     for (const res of ['gateways', 'httproutes'])
-      expect(verbsOn('gateway.networking.k8s.io', res).sort()).toEqual(['get', 'list', 'watch']);
-    expect(verbsOn('', 'events')).toEqual(['create']);
-    expect(verbsOn('', 'configmaps')).toEqual([]);
+      expect(verbsOn('gateway.networking.k8s.io', res).sort(), m(res)).toEqual([
+        'get',
+        'list',
+        'watch',
+      ]);
+    expect(verbsOn('', 'events'), m('events')).toEqual(['create']);
+    expect(verbsOn('', 'configmaps'), m('configmaps')).toEqual([]);
   });
 
   test('the relay has no API access at all', () => {
@@ -187,21 +254,78 @@ describe('availability and wiring', () => {
     const relay = named('Deployment', 'hairpin-relay')!;
     const ports = relay['spec']['template']['spec']['containers'][0]['ports'] as Obj[];
     const target = (name: string) => ports.find((p) => p['name'] === name)?.['containerPort'];
-    expect(svc['spec']['ports'].map((p: Obj) => [p['port'], target(p['targetPort'])])).toEqual([
+    expect(
+      svc['spec']['ports'].map((p: Obj) => [p['port'], target(p['targetPort'])]),
+      '10-relay.yaml: Service hairpin-relay ports',
+    ).toEqual([
       [80, 8080],
       [443, 8443],
     ]);
   });
 
-  test('two replicas each, spread, a PDB for the relay', () => {
+  test('two replicas each, spread across nodes, a PDB for the relay', () => {
     for (const name of ['hairpin-relay', 'hairpin-dns-controller']) {
-      const d = named('Deployment', name)!;
-      expect(d['spec']['replicas']).toBe(2);
-      expect(d['spec']['template']['spec']['topologySpreadConstraints'][0]['topologyKey']).toBe(
+      const d = named('Deployment', name);
+      expect(d, `Deployment ${name}`).toBeDefined();
+      expect(d!['spec']['replicas'], `Deployment ${name}: replicas`).toBe(2);
+      const spec = d!['spec']['template']['spec'];
+      const spreadKeys = [
+        ...(spec['topologySpreadConstraints'] ?? []).map((t: Obj) => t['topologyKey']),
+        ...(
+          spec['affinity']?.['podAntiAffinity']?.[
+            'preferredDuringSchedulingIgnoredDuringExecution'
+          ] ?? []
+        ).map((t: Obj) => t['podAffinityTerm']['topologyKey']),
+      ];
+      expect(spreadKeys, `Deployment ${name}: spread or anti-affinity`).toContain(
         'kubernetes.io/hostname',
       );
+      // Soft only: a one-node cluster must still run both replicas.
+      for (const t of spec['topologySpreadConstraints'] ?? [])
+        expect(t['whenUnsatisfiable'], `Deployment ${name}: whenUnsatisfiable`).toBe(
+          'ScheduleAnyway',
+        );
+      expect(
+        spec['affinity']?.['podAntiAffinity']?.['requiredDuringSchedulingIgnoredDuringExecution'],
+        `Deployment ${name}: required anti-affinity`,
+      ).toBeUndefined();
     }
-    expect(named('PodDisruptionBudget', 'hairpin-relay')!['spec']['minAvailable']).toBe(1);
+    const pdb = named('PodDisruptionBudget', 'hairpin-relay');
+    expect(pdb, 'PodDisruptionBudget hairpin-relay').toBeDefined();
+    expect(pdb!['spec']['minAvailable'], 'PodDisruptionBudget hairpin-relay').toBe(1);
+    expect(pdb!['spec']['selector']['matchLabels']).toEqual(
+      named('Deployment', 'hairpin-relay')!['spec']['selector']['matchLabels'],
+    );
+  });
+
+  test('the relay gets longer than its 25 s drain to stop', () => {
+    const spec = named('Deployment', 'hairpin-relay')!['spec']['template']['spec'];
+    expect(spec['terminationGracePeriodSeconds'], 'Deployment hairpin-relay').toBe(30);
+  });
+
+  test('the cleanup Job runs `cleanup` as the dns-controller', () => {
+    const job = named('Job', 'hairpin-cleanup');
+    expect(job, 'cleanup/cleanup-job.yaml: Job hairpin-cleanup').toBeDefined();
+    const spec = job!['spec']['template']['spec'];
+    expect(spec['serviceAccountName'], 'Job hairpin-cleanup').toBe('hairpin-dns-controller');
+    expect(spec['containers'][0]['command'], 'Job hairpin-cleanup').toEqual([
+      '/nodejs/bin/node',
+      '/app/dns-controller/main.js',
+      'cleanup',
+    ]);
+    // Not in the top directory: `kubectl apply -f manifests/` must not run it.
+    expect(docs.find((d) => d.obj['kind'] === 'Job')!.file).toMatch(/^cleanup\//);
+  });
+
+  test('the PodMonitor scrapes every hairpin pod on port admin', () => {
+    const pm = named('PodMonitor', 'hairpin');
+    expect(pm, 'monitoring/podmonitor.yaml: PodMonitor hairpin').toBeDefined();
+    expect(pm!['spec']['selector']['matchLabels']).toEqual({
+      'app.kubernetes.io/part-of': 'hairpin',
+    });
+    expect(pm!['spec']['podMetricsEndpoints']).toEqual([
+      expect.objectContaining({ port: 'admin', path: '/metrics' }),
+    ]);
   });
 
   test("the Namespace's Pod Security level admits every workload in it", () => {
@@ -216,8 +340,10 @@ describe('availability and wiring', () => {
 
   test('the agent runs on every node and mounts only /etc/hosts, as a file', () => {
     const ds = named('DaemonSet', 'hairpin-hosts-agent')!['spec']['template']['spec'];
-    expect(ds['tolerations']).toEqual([{ operator: 'Exists' }]);
-    expect(ds['volumes']).toEqual([
+    expect(ds['tolerations'], 'DaemonSet hairpin-hosts-agent: tolerations').toEqual([
+      { operator: 'Exists' },
+    ]);
+    expect(ds['volumes'], 'DaemonSet hairpin-hosts-agent: volumes').toEqual([
       { name: 'etc-hosts', hostPath: { path: '/etc/hosts', type: 'File' } },
     ]);
   });
