@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { applyCorefileHosts, HairpinError, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
-import { createLogger, startAdminServer, type CliIO, type Logger } from '@hairpin/shared/runtime';
+import {
+  createLogger,
+  startAdminServer,
+  untilSignal,
+  type CliIO,
+  type Logger,
+} from '@hairpin/shared/runtime';
 import { loadConfig, type ControllerConfig } from './config.ts';
 import { DnsController } from './controller.ts';
 import { createEventRecorder } from './events.ts';
@@ -74,14 +80,7 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
   );
   controller.start();
   elector.start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  log.info({ signal: await untilSignal() }, 'stopping');
   controller.setLeading(false);
   await elector.stop();
   await controller.stop();

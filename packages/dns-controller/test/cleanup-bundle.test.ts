@@ -2,9 +2,7 @@
 // controller runs, writes, stops on SIGTERM; `cleanup` removes everything it added.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer, runNode } from '@hairpin/shared/testing';
 import { afterEach, expect, test } from 'vitest';
@@ -23,21 +21,6 @@ afterEach(async () => {
   for (const f of fakes.splice(0)) await f.stop();
 });
 
-function kubeconfigFile(fake: FakeApiServer): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'hairpin-kube-')), 'config');
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]
-users: [{name: fake, user: {}}]
-contexts: [{name: fake, context: {cluster: fake, user: fake}}]
-current-context: fake
-`,
-  );
-  return file;
-}
-
 test('run, SIGTERM, then cleanup: rules and hairpin-hosts gone, the Corefile as it was', async () => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
   const fake = await FakeApiServer.start();
@@ -46,7 +29,7 @@ test('run, SIGTERM, then cleanup: rules and hairpin-hosts gone, the Corefile as 
   fake.create(relayService());
   fake.create(ingress('shop', ['shop.example.com']));
   const env = {
-    KUBECONFIG: kubeconfigFile(fake),
+    KUBECONFIG: fake.kubeconfigFile(),
     POD_NAMESPACE: 'hairpin',
     POD_NAME: 'pod-a',
     ADMIN_ADDR: '127.0.0.1:0',

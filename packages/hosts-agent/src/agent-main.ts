@@ -1,7 +1,7 @@
 // The agent process: config, logger, registry, admin server, signals.
 import { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createLogger, startAdminServer, type CliIO } from '@hairpin/shared/runtime';
+import { createLogger, startAdminServer, untilSignal, type CliIO } from '@hairpin/shared/runtime';
 import { HostsAgent } from './agent.ts';
 import { loadConfig } from './config.ts';
 import { createAgentMetrics } from './metrics.ts';
@@ -36,14 +36,7 @@ export async function runAgent(argv: readonly string[], io: CliIO): Promise<numb
   });
   log.info({ namespace: config.namespace, hostsFile: config.hostsFile }, 'hosts agent starting');
   agent.start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping; managed lines stay in place');
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  log.info({ signal: await untilSignal() }, 'stopping; managed lines stay in place');
   await agent.stop();
   await admin.close();
   return 0;

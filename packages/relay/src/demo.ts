@@ -4,7 +4,7 @@
 import { createServer as createHttpServer, get } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { ConfigError, flagValue, parseFlags } from '@hairpin/shared';
-import { createLogger } from '@hairpin/shared/runtime';
+import { createLogger, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { readProxyHeader, type ReceivedHeader } from './proxy-receiver.ts';
 import { startRelay } from './run.ts';
@@ -126,11 +126,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   out.write(`${direct.trim().replace(/^/gm, '  ')}\n\n`);
   out.write(`Try it yourself: curl http://127.0.0.1:${relayPort}/  (Ctrl-C stops the demo)\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilSignal();
   await running.shutdown();
   await backend.close();
   out.write('demo stopped\n');

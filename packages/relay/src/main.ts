@@ -1,7 +1,7 @@
 // hairpin-relay: the PROXY-protocol relay (DESIGN.md CLIs), or `hairpin-relay demo`.
 import cluster from 'node:cluster';
 import { Registry } from 'prom-client';
-import { createLogger, runCli } from '@hairpin/shared/runtime';
+import { createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { runDemo } from './demo.ts';
 import { startRelay } from './run.ts';
@@ -19,13 +19,7 @@ await runCli(async () => {
       : runWorker(config, log.child({ worker: cluster.worker?.id }), new Registry());
   }
   const running = await startRelay(config, { log });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'signal received');
-      void running.shutdown().then(resolve);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  log.info({ signal: await untilSignal() }, 'signal received');
+  await running.shutdown();
   return 0;
 });

@@ -7,8 +7,9 @@
 // worker reports ready. A worker that dies is replaced; SIGTERM is passed to every worker,
 // each drains, and the primary exits 0 when they are gone.
 import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { startAdminServer, type Logger } from '@hairpin/shared/runtime';
+import { startAdminServer, untilSignal, type Logger } from '@hairpin/shared/runtime';
 import type { RelayConfig } from './config.ts';
 import { startRelay } from './run.ts';
 
@@ -55,21 +56,12 @@ export async function runPrimary(config: RelayConfig, log: Logger): Promise<numb
     },
     log,
   });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      stopping = true;
-      log.info({ signal }, 'stopping relay workers');
-      for (const w of readiness.keys()) w.process.kill('SIGTERM');
-      const check = setInterval(() => {
-        if (readiness.size === 0) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 50);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  const signal = await untilSignal();
+  stopping = true;
+  log.info({ signal }, 'stopping relay workers');
+  const workers = [...readiness.keys()];
+  for (const w of workers) w.process.kill('SIGTERM');
+  await Promise.all(workers.map((w) => (w.isDead() ? undefined : once(w, 'exit'))));
   await admin.close();
   log.info('stopped');
   return 0;
@@ -89,12 +81,9 @@ export async function runWorker(
   };
   report();
   const timer = setInterval(report, 1_000);
-  await new Promise<void>((resolve) => {
-    // The primary relays SIGTERM; SIGINT from a terminal reaches every process of the group.
-    const stop = (): void => void running.shutdown().then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  // The primary relays SIGTERM; SIGINT from a terminal reaches every process of the group.
+  await untilSignal();
+  await running.shutdown();
   clearInterval(timer);
   // The IPC channel to the primary would keep this process alive.
   process.disconnect?.();

@@ -18,3 +18,16 @@ export async function runCli(main: () => Promise<number | void>): Promise<void> 
     process.exitCode = 1;
   }
 }
+
+/** Resolves with the first SIGTERM or SIGINT: the start of every component's shutdown. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve(signal);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -17,6 +17,9 @@
 // - fault hooks: drop every watch, refuse connections (stop listening, then listen again
 //   on the same port), fail the next N requests with a status, compact history.
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -198,6 +201,24 @@ export class FakeApiServer {
   }
 
   /** A client-node KubeConfig pointed at this fake, no credentials. */
+  /** A kubeconfig file pointing at this fake, for a process run with KUBECONFIG=<file>. */
+  kubeconfigFile(): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'hairpin-kube-')), 'config');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: fake, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]`,
+        'users: [{name: fake, user: {}}]',
+        'contexts: [{name: fake, context: {cluster: fake, user: fake}}]',
+        'current-context: fake',
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
