@@ -1,5 +1,6 @@
 // The public surface of @hairpin/shared: pure functions over plain data, no I/O.
-// Runtime helpers with I/O (logger, admin server, informers) live in ./runtime,
+// Runtime helpers with I/O (logger, admin server) live in ./runtime, the Kubernetes
+// informer (which loads @kubernetes/client-node) in ./kube,
 // the fake Kubernetes API server for tests in ./testing.
 export { ConfigError, ErrorCodes, HairpinError, type ErrorCode } from './errors.ts';
 export {
