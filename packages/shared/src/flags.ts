@@ -115,6 +115,11 @@ export function parseHostPort(
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
+/** "HOST:PORT", IPv6 in brackets: the inverse of parseHostPort, for messages and labels. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Flags every component has: the admin endpoint and the log level. */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
   { name: 'admin', env: 'ADMIN_ADDR' },
