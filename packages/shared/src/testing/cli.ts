@@ -60,36 +60,46 @@ export async function occupiedPort(): Promise<{ readonly port: number; close(): 
   };
 }
 
-export interface StartupCase {
-  readonly what: string;
-  readonly args: readonly string[];
-  /** DESIGN.md: invalid configuration 2, an address that cannot be bound 1. */
-  readonly code: 1 | 2;
-  /** The whole of stderr: one line, no stack trace. */
-  readonly stderr: string;
-}
-
-/** The --admin failures every component reports alike; `takenPort` is in use on 127.0.0.1. */
-export function adminStartupCases(takenPort: number): readonly StartupCase[] {
-  return [
+/**
+ * Runs `script` with each --admin failure every component reports alike (an address in
+ * use, one not on this host, a host that is not an IP) and returns how the result differed
+ * from the contract (DESIGN.md: exit 1 or 2, one line on stderr, no stack): [] when none.
+ */
+export async function adminStartupMismatches(
+  script: string,
+  extraArgs: readonly string[] = [],
+): Promise<string[]> {
+  const taken = await occupiedPort();
+  const cases = [
     {
-      what: 'an admin address in use',
-      args: ['--admin', `127.0.0.1:${takenPort}`],
+      admin: `127.0.0.1:${taken.port}`,
       code: 1,
-      stderr: `fatal: cannot listen on admin address 127.0.0.1:${takenPort}: address already in use (EADDRINUSE)\n`,
+      stderr: `fatal: cannot listen on admin address 127.0.0.1:${taken.port}: address already in use (EADDRINUSE)\n`,
     },
     {
-      what: 'an admin address not on this host',
-      args: ['--admin', `${UNAVAILABLE_ADDRESS}:9090`],
+      admin: `${UNAVAILABLE_ADDRESS}:9090`,
       code: 1,
       stderr: `fatal: cannot listen on admin address ${UNAVAILABLE_ADDRESS}:9090: address not available on this host (EADDRNOTAVAIL)\n`,
     },
     {
-      what: 'an admin host that is not an IP address',
-      args: ['--admin', '999.1.1.1:9090'],
+      admin: '999.1.1.1:9090',
       code: 2,
       stderr:
         'error: --admin "999.1.1.1:9090": host must be an IP address (0.0.0.0 for every interface)\n',
     },
   ];
+  const mismatches: string[] = [];
+  try {
+    for (const c of cases) {
+      const r = await runNode(script, [...extraArgs, '--admin', c.admin]);
+      if (r.code !== c.code || r.stderr !== c.stderr) {
+        mismatches.push(
+          `--admin ${c.admin}: exit ${r.code} (want ${c.code}), stderr ${JSON.stringify(r.stderr)} (want ${JSON.stringify(c.stderr)})`,
+        );
+      }
+    }
+  } finally {
+    await taken.close();
+  }
+  return mismatches;
 }
