@@ -10,14 +10,11 @@ import {
   type Harness,
 } from './harness.ts';
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.stop();
-});
+let running: Harness | undefined;
+afterEach(async () => await running?.stop());
 
 test('non-ASCII in the ConfigMap comes back as it was; odd hosts are refused, not stringified', async () => {
-  const h = await startHarness();
-  harnesses.push(h);
+  const h = (running = await startHarness());
   const corefile =
     '# caf\u00e9 \u2615 \u{1f600} \u00a0\n.:53 {\n    errors # \u00e9t\u00e9\n    forward . /etc/resolv.conf\n}\n';
   h.fake.create(corednsConfigMap(corefile));
