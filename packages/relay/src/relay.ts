@@ -26,6 +26,7 @@
 // of its directions are done. An error on either side destroys both.
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { listenFailure } from '@hairpin/shared/runtime';
 import type { Route } from './config.ts';
 import {
   Result,
@@ -45,6 +46,8 @@ export interface RelayOptions {
   /** Open connections allowed across all routes; more are closed at once and counted. */
   readonly maxConnections: number;
   readonly resolveIntervalMs: number;
+  /** How long the last good answer is used after the target name stops resolving. */
+  readonly holdNxMs?: number;
   readonly log: Logger;
   readonly metrics: RelayMetrics;
   readonly lookup?: LookupAll;
@@ -277,8 +280,9 @@ function connectUpstream(conn: Connection): void {
 
 function connectFailed(conn: Connection, err: NodeJS.ErrnoException): void {
   const { core, state, client } = conn;
-  const address = conn.candidates[conn.attempt];
+  const address = conn.candidates[conn.attempt]!;
   conn.upstream?.destroy();
+  state.resolver.markFailed(address);
   conn.connectStarted = 0;
   if (client.destroyed) return;
   const log = core.options.log;
@@ -368,6 +372,7 @@ export function createRelay(options: RelayOptions): Relay {
     resolver: new TargetResolver(route.targetHost, {
       lookup: options.lookup ?? systemLookup,
       intervalMs: options.resolveIntervalMs,
+      ...(options.holdNxMs === undefined ? {} : { holdNxMs: options.holdNxMs }),
       log,
     }),
     counters: metrics.route(route.name),
@@ -465,7 +470,9 @@ export function createRelay(options: RelayOptions): Relay {
                 (socket) => handle(state, socket),
               );
               state.server = server;
-              server.once('error', reject);
+              server.once('error', (err) =>
+                reject(listenFailure(err, 'listen address', state.route.name)),
+              );
               // A deep accept queue, like HAProxy's (its backlog defaults to maxconn): bursts of
               // new connections wait in the kernel instead of being dropped (capped by somaxconn).
               server.listen(
@@ -478,7 +485,7 @@ export function createRelay(options: RelayOptions): Relay {
                   ...(options.reusePort === true ? { reusePort: true, exclusive: true } : {}),
                 },
                 () => {
-                  server.off('error', reject);
+                  server.removeAllListeners('error');
                   server.on('error', (err: NodeJS.ErrnoException) => {
                     if (err.syscall === 'accept') acceptFailed(state, err);
                     else log.error({ err, route: state.route.name }, 'listener error');

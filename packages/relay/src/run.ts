@@ -85,6 +85,7 @@ export async function startRelay(
     idleTimeoutMs: config.idleTimeoutMs,
     maxConnections: maxConnections(config, log),
     resolveIntervalMs: config.resolveIntervalMs,
+    holdNxMs: config.holdNxMs,
     log,
     metrics: createRelayMetrics(registry),
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),

@@ -2,7 +2,7 @@
 // Runtime helpers with I/O (logger, admin server) live in ./runtime, the Kubernetes
 // informer (which loads @kubernetes/client-node) in ./kube,
 // the fake Kubernetes API server for tests in ./testing.
-export { ConfigError, ErrorCodes, HairpinError, type ErrorCode } from './errors.ts';
+export { ConfigError, ErrorCodes, HairpinError, StartupError, type ErrorCode } from './errors.ts';
 export {
   checkHostname,
   checkHostnameSyntax,
@@ -50,6 +50,7 @@ export {
   COMMON_FLAGS,
   envNameOf,
   flagValue,
+  formatHostPort,
   LOG_LEVELS,
   namespaceFlag,
   parseFlags,
@@ -60,6 +61,7 @@ export {
   type ParsedFlags,
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
+export { bytesFromText, textFromBytes } from './file-bytes.ts';
 export {
   decodePublishedHosts,
   encodePublishedHosts,
