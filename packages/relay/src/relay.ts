@@ -2,7 +2,7 @@
 // ways untouched (STYLE.md §8).
 //
 // The per-connection path is written for Node's public socket API at its cheapest
-// (PERF-NOTES.md, docs/relay.md "Where the time goes"):
+// (docs/relay.md, "Benchmark"):
 // - No closures per connection: the handlers below are module functions; each socket
 //   carries its Connection under a symbol and a handler finds its peer through it.
 // - Upstream to client: `onread` with one shared 64 KiB buffer, so the upstream socket
