@@ -29,7 +29,7 @@ export default tseslint.config(
       '**/test/**',
       'bench/**',
       'scripts/**',
-      '**/testing/**',
+      'packages/testing/**',
       '*.config.ts',
     ],
     rules: { 'no-restricted-syntax': 'off' },

@@ -15,6 +15,7 @@ export default defineConfig({
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       unit('shared'),
+      unit('testing'),
       unit('relay'),
       unit('dns-controller'),
       unit('hosts-agent'),

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureIO } from '@hairpin/shared/testing';
+import { corpusFile, captureIO } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { runRender } from './render.ts';
 
 const kubeadm = readFileSync(
-  new URL('../../../../shared/corpus/corefiles/kubeadm-latest.Corefile', import.meta.url),
+  corpusFile('corefiles/kubeadm-latest.Corefile'),
   'utf8',
 );
 const target = 'hairpin-relay.hairpin.svc.cluster.local';

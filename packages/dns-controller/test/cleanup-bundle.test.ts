@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FakeApiServer, runNode } from '@hairpin/shared/testing';
+import { FakeApiServer, runNode } from '@hairpin/testing';
 import { afterEach, expect, test } from 'vitest';
 import {
   corednsConfigMap,

@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, expect, test } from 'vitest';
 import { silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer, waitFor } from '@hairpin/shared/testing';
+import { FakeApiServer, waitFor } from '@hairpin/testing';
 import { createEventRecorder } from '../src/events.ts';
 
 let fake: FakeApiServer | undefined;

@@ -2,7 +2,7 @@
 // over when the leader releases it or stops renewing.
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer } from '@hairpin/shared/testing';
+import { FakeApiServer } from '@hairpin/testing';
 import { afterEach, expect, test } from 'vitest';
 import { LeaderElector } from '../src/leader-election.ts';
 import { waitFor } from './harness.ts';

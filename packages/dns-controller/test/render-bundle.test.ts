@@ -1,12 +1,12 @@
 // The render contract through the built entrypoint, as users run it.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@hairpin/shared/testing';
+import { corpusFile, runNode } from '@hairpin/testing';
 import { expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const corefile = readFileSync(
-  new URL('../../../../shared/corpus/corefiles/k3s.Corefile', import.meta.url),
+  corpusFile('corefiles/k3s.Corefile'),
   'utf8',
 );
 

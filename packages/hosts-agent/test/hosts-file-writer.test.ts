@@ -3,15 +3,17 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyHostsFile } from '@hairpin/shared';
+import { corpusFile } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { editFileInPlace } from '../src/hosts-file-writer.ts';
 
 const base = readFileSync(
-  new URL('../../../../shared/corpus/hosts/k8s-pod-hostnetwork.hosts', import.meta.url),
+  corpusFile('hosts/k8s-pod-hostnetwork.hosts'),
   'utf8',
 );
 
@@ -74,7 +76,7 @@ describe('editFileInPlace', () => {
     writeFileSync(node, base);
     writeFileSync(mounted, '');
     const writer = fileURLToPath(new URL('../src/hosts-file-writer.ts', import.meta.url));
-    const shared = fileURLToPath(new URL('../../shared/src/index.ts', import.meta.url));
+    const shared = createRequire(import.meta.url).resolve('@hairpin/shared');
     const script = `
       import { renameSync, writeFileSync } from 'node:fs';
       import { editFileInPlace } from ${JSON.stringify(writer)};

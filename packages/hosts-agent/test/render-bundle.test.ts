@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@hairpin/shared/testing';
+import { corpusFile, runNode } from '@hairpin/testing';
 import { expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const original = readFileSync(
-  new URL('../../../../shared/corpus/hosts/synthetic-crlf.hosts', import.meta.url),
+  corpusFile('hosts/synthetic-crlf.hosts'),
   'utf8',
 );
 

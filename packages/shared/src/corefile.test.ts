@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { corefileOracle, corefiles } from '../test/corpus.ts';
+import { corefileOracle, corefiles } from '@hairpin/testing';
 import {
   applyCorefileHosts,
   findRootBlock,

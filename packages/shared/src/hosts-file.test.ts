@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { hostsFiles, hostsOracle } from '../test/corpus.ts';
+import { hostsFiles, hostsOracle } from '@hairpin/testing';
 import { HairpinError } from './errors.ts';
 import {
   applyHostsFile,

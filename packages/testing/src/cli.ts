@@ -1,7 +1,14 @@
 // Test support for the components' CLIs: in-process streams, and running a built bundle.
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import type { CliIO } from '../runtime/input.ts';
+
+/** The streams and environment a component's CLI runs with (the shape of its CliIO). */
+export interface CliIO {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
 
 export interface CapturedIO extends CliIO {
   readonly out: () => string;
