@@ -14,7 +14,7 @@ import { loadConfig, type ControllerConfig } from './config.ts';
 import { DnsController } from './controller.ts';
 import { createEventRecorder } from './events.ts';
 import { LeaderElector } from './leader-election.ts';
-import { createControllerMetrics } from './metrics.ts';
+import { createControllerMetrics, createLeaderElectionMetrics } from './metrics.ts';
 
 function readResolvConf(): string | undefined {
   try {
@@ -58,6 +58,7 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
     name: config.leaseName,
     identity: config.podName,
     log,
+    metrics: createLeaderElectionMetrics(registry),
     onStartedLeading: () => controller.setLeading(true),
     onStoppedLeading: () => controller.setLeading(false),
   });
@@ -65,7 +66,7 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
     host: config.admin.host,
     port: config.admin.port,
     registry,
-    notReadyReason: () => controller.notReadyReason(),
+    notReadyReason: () => elector.notReadyReason() ?? controller.notReadyReason(),
     log,
   });
   log.info(

@@ -45,3 +45,27 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
     }),
   };
 }
+
+/** Leader election (leader-election.ts). */
+export interface LeaderElectionMetrics {
+  /** 1 while this replica holds the Lease, else 0. */
+  readonly leader: Gauge;
+  /** Failed reads or writes of the Lease (a lost race, 409, is not one). */
+  readonly errors: Counter;
+}
+
+export function createLeaderElectionMetrics(registry: Registry): LeaderElectionMetrics {
+  const registers = [registry];
+  return {
+    leader: new Gauge({
+      name: 'hairpin_dns_leader',
+      help: '1 while this replica holds the leader Lease, else 0.',
+      registers,
+    }),
+    errors: new Counter({
+      name: 'hairpin_dns_leader_election_errors_total',
+      help: 'Failed reads or writes of the leader Lease (a lost race aside).',
+      registers,
+    }),
+  };
+}

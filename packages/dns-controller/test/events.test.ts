@@ -20,6 +20,8 @@ const ref = {
 
 test('an Event is created once per quiet period; a failed create never throws', async () => {
   fake = await FakeApiServer.start();
+  // The refused Ingress's namespace exists (a create in a missing one is 404).
+  fake.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant' } });
   let clock = 1_000_000;
   const events = createEventRecorder({
     api: fake.kubeConfig().makeApiClient(CoreV1Api),

@@ -1,28 +1,48 @@
-// A FAKE Kubernetes API server, for tests only. It is not Kubernetes: it keeps objects in
-// memory and implements just the API semantics hairpin's controllers rely on, the way the
-// real apiserver does them, so that the real @kubernetes/client-node can be driven
-// against it:
-// - one global, increasing resourceVersion; objects carry it, with uid and timestamps;
-// - list returns the collection's resourceVersion; watch from a resourceVersion replays
-//   what happened after it, then streams ADDED / MODIFIED / DELETED as JSON lines, with
-//   headers sent at once; BOOKMARK events when asked for (allowWatchBookmarks);
-// - a watch from a compacted resourceVersion gets an ERROR event (Status 410 Expired)
-//   and the stream closes;
-// - replace (PUT) with a stale metadata.resourceVersion is 409 Conflict; a replace that
-//   changes nothing returns 200 with the same resourceVersion and emits no event;
-// - create of an existing name is 409 AlreadyExists; get of a missing one is 404;
-// - label selectors (equality) and field selectors metadata.name / metadata.namespace;
-// - discovery for the groups it serves; the Gateway API group only after
-//   installGatewayApi(), as if its CRDs had been applied;
+// A FAKE Kubernetes API server, for tests only. It keeps objects in memory and serves
+// the API the way kube-apiserver does for the kinds hairpin uses, so that the real
+// @kubernetes/client-node can be driven against it. Its answers are checked against
+// exchanges recorded on a real kube-apiserver (test/conformance.test.ts); what it still
+// does differently is listed, with why, in docs/fake-apiserver.md. In short:
+// - one global, increasing resourceVersion; uid, creationTimestamp (whole seconds),
+//   generation for the kinds that have one;
+// - namespaces exist or not: a create in a missing namespace is 404 (direct store writes
+//   create the namespace, as a test convenience);
+// - decoding as the apiserver does (400: MicroTime with anything but six digits, a
+//   ConfigMap value that is not a string, bad base64), validation (422 with causes:
+//   names, labels, ConfigMap keys and the 1 MiB limit, Ingress hosts, Event namespace);
+// - list: the global revision, items without kind/apiVersion, limit/continue; watch from
+//   a resourceVersion replays what happened after it, then streams ADDED / MODIFIED /
+//   DELETED; BOOKMARK events when asked for; a watch from before the history it keeps
+//   gets one ERROR event (Status 410 Expired) and the stream closes;
+// - 409 AlreadyExists on create, 409 Conflict on a stale resourceVersion, a PUT without
+//   one is unconditional, a PUT that changes nothing keeps the resourceVersion; merge,
+//   strategic and JSON patches, 415 for any other patch type; status subresources;
+// - an API group that is not installed answers a text/plain 404; the Gateway API group
+//   appears after installGatewayApi(), as if its CRDs had been applied;
 // - fault hooks: drop every watch, refuse connections (stop listening, then listen again
 //   on the same port), fail the next N requests with a status, compact history.
+// Direct store access (create/replace/delete) skips decoding and validation, so tests can
+// seed what an apiserver of another version, or a looser schema, could hold.
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import {
+  decodeContinue,
+  encodeContinue,
+  fieldSelector,
+  jsonPatch,
+  labelSelector,
+  mergePatch,
+  type KubeObject,
+} from './kube-requests.ts';
+import { ApiError, decodeObject, validateObject } from './kube-validation.ts';
+
+export type { KubeObject } from './kube-requests.ts';
 
 interface ResourceType {
   readonly group: string;
@@ -30,21 +50,11 @@ interface ResourceType {
   readonly plural: string;
   readonly kind: string;
   readonly namespaced: boolean;
+  /** metadata.generation is kept (spec changes bump it). */
+  readonly generation?: boolean;
+  /** status is written through /status only (and spec through the main resource only). */
+  readonly statusSubresource?: boolean;
 }
-
-export type KubeObject = {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    uid?: string;
-    labels?: Record<string, string>;
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-};
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -67,21 +77,51 @@ export interface RequestRecord {
   readonly method: string;
   readonly path: string;
   readonly query: Record<string, string>;
+  /** The request body as sent, for writes. */
+  readonly body?: string;
   /** performance.now() when the request arrived. */
   readonly at: number;
 }
 
+export interface FakeApiServerOptions {
+  /** Period of BOOKMARK events on watches that allow them (default 1 s; the real one ~1 min). */
+  readonly bookmarkIntervalMs?: number;
+  /** Keep Service status.loadBalancer.ingress[].ipMode (1.29+, the default); false drops it as 1.24 does. */
+  readonly serviceIpMode?: boolean;
+  /** Namespaces that exist at start (default: default, kube-system, kube-public, kube-node-lease, hairpin). */
+  readonly namespaces?: readonly string[];
+}
+
+const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'hairpin'];
+
+const NAMESPACES: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+};
+
 const CORE: ResourceType[] = [
   { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
-  { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  {
+    group: '',
+    version: 'v1',
+    plural: 'services',
+    kind: 'Service',
+    namespaced: true,
+    statusSubresource: true,
+  },
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
-  { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+  NAMESPACES,
   {
     group: 'networking.k8s.io',
     version: 'v1',
     plural: 'ingresses',
     kind: 'Ingress',
     namespaced: true,
+    generation: true,
+    statusSubresource: true,
   },
   {
     group: 'coordination.k8s.io',
@@ -100,6 +140,8 @@ const GATEWAY_API: ResourceType[] = [
     plural: 'gateways',
     kind: 'Gateway',
     namespaced: true,
+    generation: true,
+    statusSubresource: true,
   },
   {
     group: 'gateway.networking.k8s.io',
@@ -107,41 +149,65 @@ const GATEWAY_API: ResourceType[] = [
     plural: 'httproutes',
     kind: 'HTTPRoute',
     namespaced: true,
+    generation: true,
+    statusSubresource: true,
   },
 ];
+
+/** Reason phrases for injected failures, as the apiserver names them. */
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  410: 'Expired',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
 
 function apiVersionOf(t: ResourceType): string {
   return t.group === '' ? t.version : `${t.group}/${t.version}`;
 }
 
-function status(code: number, reason: string, message: string): object {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    code,
-  };
+/** The resource as error messages name it: `configmaps`, `leases.coordination.k8s.io`. */
+function qualified(t: ResourceType): string {
+  return t.group === '' ? t.plural : `${t.plural}.${t.group}`;
 }
 
-function clone<T>(o: T): T {
-  return structuredClone(o);
+function resourceDetails(t: ResourceType, name: string): Record<string, string> {
+  return { name, ...(t.group === '' ? {} : { group: t.group }), kind: t.plural };
 }
 
-/** Merge patch (RFC 7386); strategic merge patches are treated the same (enough here). */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return clone(patch);
-  const out: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
+function notFound(t: ResourceType, name: string): ApiError {
+  return new ApiError(
+    404,
+    'NotFound',
+    `${qualified(t)} ${JSON.stringify(name)} not found`,
+    resourceDetails(t, name),
+  );
+}
+
+function conflict(t: ResourceType, name: string): ApiError {
+  return new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(t)} ${JSON.stringify(name)}: the object has been modified; please apply your changes to the latest version and try again`,
+    resourceDetails(t, name),
+  );
+}
+
+const NO_RESOURCE = () =>
+  new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+
+const clone = <T>(o: T): T => structuredClone(o);
+
+/** Whole seconds, UTC: how the apiserver serves a metav1.Time. */
+function now(): string {
+  return `${new Date().toISOString().slice(0, 19)}Z`;
 }
 
 /** What a replace compares: everything but server-set metadata. */
@@ -158,6 +224,38 @@ function content(o: KubeObject): string {
   return JSON.stringify({ ...rest, metadata: meta });
 }
 
+/** A list item as the apiserver serves it: no kind, no apiVersion. */
+function listItem(o: KubeObject): KubeObject {
+  const { kind: _k, apiVersion: _a, ...rest } = o;
+  return rest;
+}
+
+/** etcd's key order: by name within a namespace, by namespace/name across them. */
+function orderKey(o: KubeObject, namespace: string | undefined): string {
+  const name = o.metadata?.name ?? '';
+  return namespace === undefined && o.metadata?.namespace !== undefined
+    ? `${o.metadata.namespace}/${name}`
+    : name;
+}
+
+function parseRv(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new ApiError(
+      500,
+      undefined,
+      `resourceVersion: Invalid value: ${JSON.stringify(value)}: strconv.ParseUint: parsing ${JSON.stringify(value)}: invalid syntax`,
+    );
+  }
+  return Number(value);
+}
+
+interface Route {
+  readonly type: ResourceType;
+  readonly namespace: string | undefined;
+  readonly name: string | undefined;
+  readonly status: boolean;
+}
+
 export class FakeApiServer {
   readonly requests: RequestRecord[] = [];
   private readonly server: Server;
@@ -167,6 +265,7 @@ export class FakeApiServer {
   private readonly history: StoredEvent[] = [];
   private readonly watchers = new Set<Watcher>();
   private rv = 100;
+  /** Watches and lists from before this resourceVersion get 410 Expired. */
   private compactedBefore = 0;
   private failures: {
     remaining: number;
@@ -175,19 +274,22 @@ export class FakeApiServer {
     method: string | undefined;
   }[] = [];
   private bookmarkTimer: NodeJS.Timeout | undefined;
-  private uidCounter = 0;
+  private readonly serviceIpMode: boolean;
   port = 0;
 
-  private constructor() {
+  private constructor(options: FakeApiServerOptions) {
+    this.serviceIpMode = options.serviceIpMode ?? true;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    for (const name of options.namespaces ?? DEFAULT_NAMESPACES) this.ensureNamespace(name);
+    this.compactedBefore = this.rv;
   }
 
-  static async start(options: { bookmarkIntervalMs?: number } = {}): Promise<FakeApiServer> {
-    const fake = new FakeApiServer();
+  static async start(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
+    const fake = new FakeApiServer(options);
     fake.server.listen(0, '127.0.0.1');
     await once(fake.server, 'listening');
     fake.port = (fake.server.address() as AddressInfo).port;
@@ -200,7 +302,6 @@ export class FakeApiServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** A client-node KubeConfig pointed at this fake, no credentials. */
   /** A kubeconfig file pointing at this fake, for a process run with KUBECONFIG=<file>. */
   kubeconfigFile(): string {
     const file = join(mkdtempSync(join(tmpdir(), 'hairpin-kube-')), 'config');
@@ -219,6 +320,7 @@ export class FakeApiServer {
     return file;
   }
 
+  /** A client-node KubeConfig pointed at this fake, no credentials. */
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
@@ -278,29 +380,29 @@ export class FakeApiServer {
   /** Sends ERROR 410 on every open watch, then closes them (as after compaction). */
   expireWatches(): void {
     this.compact();
+    const expired = new ApiError(410, 'Expired', 'too old resource version').status();
     for (const w of this.watchers) {
-      w.res.end(
-        `${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', 'too old resource version') })}\n`,
-      );
+      w.res.end(`${JSON.stringify({ type: 'ERROR', object: expired })}\n`);
     }
     this.watchers.clear();
   }
 
   /** A BOOKMARK with the current resourceVersion to every watch that asked for them. */
   bookmark(): void {
-    for (const w of this.watchers) {
-      if (!w.bookmarks) continue;
-      w.res.write(
-        `${JSON.stringify({
-          type: 'BOOKMARK',
-          object: {
-            kind: w.resource.kind,
-            apiVersion: apiVersionOf(w.resource),
-            metadata: { resourceVersion: String(this.rv) },
-          },
-        })}\n`,
-      );
-    }
+    for (const w of this.watchers) if (w.bookmarks) this.sendBookmark(w);
+  }
+
+  private sendBookmark(w: Watcher): void {
+    w.res.write(
+      `${JSON.stringify({
+        type: 'BOOKMARK',
+        object: {
+          kind: w.resource.kind,
+          apiVersion: apiVersionOf(w.resource),
+          metadata: { resourceVersion: String(this.rv), creationTimestamp: null },
+        },
+      })}\n`,
+    );
   }
 
   /** As if the Gateway API CRDs had been applied: the group appears in discovery. */
@@ -324,6 +426,21 @@ export class FakeApiServer {
     return `${t.group}/${t.plural}/${t.namespaced ? (namespace ?? '') : ''}/${name}`;
   }
 
+  private namespaceExists(name: string): boolean {
+    return this.objects.has(this.key(NAMESPACES, undefined, name));
+  }
+
+  private ensureNamespace(name: string): void {
+    if (this.namespaceExists(name)) return;
+    this.store('ADDED', NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  }
+
   private emit(type: EventType, resource: ResourceType, object: KubeObject): void {
     const event: StoredEvent = { rv: this.rv, type, resource, object: clone(object) };
     this.history.push(event);
@@ -337,12 +454,32 @@ export class FakeApiServer {
     w.res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
   }
 
-  create<T extends object>(input: T): T {
-    return this.createObject(input as KubeObject) as T;
+  /** Stores a new object: resourceVersion, uid, creationTimestamp, generation. */
+  private store(type: 'ADDED', t: ResourceType, object: KubeObject): KubeObject {
+    this.rv++;
+    const stored: KubeObject = {
+      ...clone(object),
+      metadata: {
+        ...clone(object.metadata),
+        resourceVersion: String(this.rv),
+        uid: randomUUID(),
+        creationTimestamp: now(),
+        ...(t.generation ? { generation: 1 } : {}),
+      },
+    };
+    this.objects.set(this.key(t, stored.metadata?.namespace, stored.metadata!.name!), stored);
+    this.emit(type, t, stored);
+    return clone(stored);
   }
 
-  private createObject(object: KubeObject): KubeObject {
+  create<T extends object>(input: T): T {
+    const object = input as KubeObject;
     const t = this.typeOf(object.apiVersion ?? '', object.kind ?? '');
+    if (t.namespaced) this.ensureNamespace(object.metadata?.namespace ?? 'default');
+    return this.createObject(t, object) as T;
+  }
+
+  private createObject(t: ResourceType, object: KubeObject, dryRun = false): KubeObject {
     const generate = object.metadata?.['generateName'];
     // metadata.generateName: the server appends a random suffix, as the real one does.
     const name =
@@ -350,25 +487,18 @@ export class FakeApiServer {
       (typeof generate === 'string' && generate !== ''
         ? `${generate}${Math.random().toString(36).slice(2, 7)}`
         : '');
-    if (name === '')
-      throw Object.assign(new Error('name or generateName is required'), { code: 422 });
+    if (name === '') throw new ApiError(422, 'Invalid', 'name or generateName is required');
     object = { ...object, metadata: { ...object.metadata, name } };
-    const k = this.key(t, object.metadata?.namespace, name);
-    if (this.objects.has(k)) throw Object.assign(new Error('AlreadyExists'), { code: 409 });
-    this.rv++;
-    const stored: KubeObject = {
-      ...clone(object),
-      metadata: {
-        ...clone(object.metadata),
-        resourceVersion: String(this.rv),
-        uid: `uid-${++this.uidCounter}`,
-        creationTimestamp: new Date().toISOString(),
-        generation: 1,
-      },
-    };
-    this.objects.set(k, stored);
-    this.emit('ADDED', t, stored);
-    return clone(stored);
+    if (this.objects.has(this.key(t, object.metadata?.namespace, name))) {
+      throw new ApiError(
+        409,
+        'AlreadyExists',
+        `${qualified(t)} ${JSON.stringify(name)} already exists`,
+        resourceDetails(t, name),
+      );
+    }
+    if (dryRun) return { ...object, metadata: { ...object.metadata, uid: randomUUID() } };
+    return this.store('ADDED', t, object);
   }
 
   get(
@@ -393,14 +523,21 @@ export class FakeApiServer {
 
   /** Replace; `checkVersion` makes a stale metadata.resourceVersion a 409, as PUT does. */
   replace<T extends object>(input: T, checkVersion = false): T {
-    return this.replaceObject(input as KubeObject, checkVersion) as T;
+    const object = input as KubeObject;
+    const t = this.typeOf(object.apiVersion ?? '', object.kind ?? '');
+    return this.replaceObject(t, object, checkVersion) as T;
   }
 
-  private replaceObject(object: KubeObject, checkVersion: boolean): KubeObject {
-    const t = this.typeOf(object.apiVersion ?? '', object.kind ?? '');
-    const k = this.key(t, object.metadata?.namespace, object.metadata?.name ?? '');
+  private replaceObject(
+    t: ResourceType,
+    object: KubeObject,
+    checkVersion: boolean,
+    dryRun = false,
+  ): KubeObject {
+    const name = object.metadata?.name ?? '';
+    const k = this.key(t, object.metadata?.namespace, name);
     const current = this.objects.get(k);
-    if (current === undefined) throw Object.assign(new Error('NotFound'), { code: 404 });
+    if (current === undefined) throw notFound(t, name);
     const given = object.metadata?.resourceVersion;
     if (
       checkVersion &&
@@ -408,37 +545,49 @@ export class FakeApiServer {
       given !== '' &&
       given !== current.metadata?.resourceVersion
     ) {
-      throw Object.assign(new Error('Conflict'), { code: 409 });
+      throw conflict(t, name);
     }
     if (content(object) === content(current)) return clone(current);
-    this.rv++;
-    const stored: KubeObject = {
+    const specChanged =
+      JSON.stringify(object['spec'] ?? null) !== JSON.stringify(current['spec'] ?? null);
+    const next: KubeObject = {
       ...clone(object),
       metadata: {
         ...clone(object.metadata),
-        resourceVersion: String(this.rv),
+        resourceVersion: current.metadata?.resourceVersion ?? '',
         uid: current.metadata?.uid ?? '',
         creationTimestamp: current.metadata?.['creationTimestamp'],
-        generation: Number(current.metadata?.['generation'] ?? 1) + 1,
+        ...(t.generation
+          ? { generation: Number(current.metadata?.['generation'] ?? 1) + (specChanged ? 1 : 0) }
+          : {}),
       },
     };
-    this.objects.set(k, stored);
-    this.emit('MODIFIED', t, stored);
-    return clone(stored);
+    if (dryRun) return next;
+    this.rv++;
+    next.metadata!.resourceVersion = String(this.rv);
+    this.objects.set(k, next);
+    this.emit('MODIFIED', t, next);
+    return clone(next);
   }
 
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): boolean {
     const t = this.typeOf(apiVersion, kind);
+    return this.deleteObject(t, namespace, name) !== undefined;
+  }
+
+  private deleteObject(
+    t: ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined {
     const k = this.key(t, namespace, name);
     const current = this.objects.get(k);
-    if (current === undefined) return false;
+    if (current === undefined) return undefined;
     this.objects.delete(k);
     this.rv++;
-    this.emit('DELETED', t, {
-      ...current,
-      metadata: { ...current.metadata, resourceVersion: String(this.rv) },
-    });
-    return true;
+    const last = { ...current, metadata: { ...current.metadata, resourceVersion: String(this.rv) } };
+    this.emit('DELETED', t, last);
+    return current;
   }
 
   // --- HTTP -------------------------------------------------------------------------
@@ -447,7 +596,14 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', this.url);
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? 'GET';
-    this.requests.push({ method, path: url.pathname, query, at: performance.now() });
+    const raw = method === 'GET' ? '' : await this.readBody(req);
+    this.requests.push({
+      method,
+      path: url.pathname,
+      query,
+      ...(raw === '' ? {} : { body: raw }),
+      at: performance.now(),
+    });
     const json = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
@@ -459,174 +615,338 @@ export class FakeApiServer {
     );
     if (failure !== undefined) {
       failure.remaining--;
-      json(
-        failure.status,
-        status(
-          failure.status,
-          failure.status === 409 ? 'Conflict' : 'InternalError',
-          'injected failure',
-        ),
-      );
+      const reason = REASONS[failure.status] ?? 'InternalError';
+      json(failure.status, new ApiError(failure.status, reason, 'injected failure').status());
       return;
     }
-    const body =
-      method === 'POST' || method === 'PUT' || method === 'PATCH'
-        ? await this.readBody(req)
-        : undefined;
-
-    const discovery = this.discovery(url.pathname);
-    if (discovery !== undefined) {
-      if (discovery === null)
-        json(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-      else json(200, discovery);
-      return;
-    }
-    const route = this.route(url.pathname);
-    if (route === undefined) {
-      json(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-      return;
-    }
-    const { type, namespace, name } = route;
     try {
-      if (method === 'GET' && name === undefined) {
-        const matches = this.selector(query);
-        if (query['watch'] === 'true' || query['watch'] === '1') {
-          this.watch(type, namespace, matches, query, res);
-          return;
+      const discovery = this.discovery(url.pathname);
+      if (discovery !== undefined) {
+        json(200, discovery);
+        return;
+      }
+      const route = this.route(url.pathname);
+      if (route === undefined) {
+        // An API group that is not served (or no API path at all): the mux's own 404.
+        res
+          .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+          .end('404 page not found\n');
+        return;
+      }
+      if (route === null) throw NO_RESOURCE();
+      let body: unknown;
+      if (raw !== '') {
+        try {
+          body = JSON.parse(raw);
+        } catch (err) {
+          throw new ApiError(400, 'BadRequest', `json: ${(err as Error).message}`);
         }
-        const items = [...this.objects.values()].filter(
-          (o) =>
-            o.apiVersion === apiVersionOf(type) &&
-            o.kind === type.kind &&
-            (namespace === undefined || o.metadata?.namespace === namespace) &&
-            matches(o),
-        );
-        json(200, {
-          kind: `${type.kind}List`,
-          apiVersion: apiVersionOf(type),
-          metadata: { resourceVersion: String(this.rv) },
-          items,
-        });
-        return;
       }
-      if (method === 'GET') {
-        const o = this.objects.get(this.key(type, namespace, name!));
-        if (o === undefined)
-          json(404, status(404, 'NotFound', `${type.plural} "${name}" not found`));
-        else json(200, o);
-        return;
-      }
-      if (method === 'POST') {
-        const o = body as KubeObject;
-        json(
-          201,
-          this.createObject({
-            ...o,
-            apiVersion: apiVersionOf(type),
-            kind: type.kind,
-            metadata: { ...o.metadata, ...(namespace === undefined ? {} : { namespace }) },
-          }),
-        );
-        return;
-      }
-      if (method === 'PUT') {
-        const o = body as KubeObject;
-        if (o.metadata?.name !== name) {
-          json(
-            400,
-            status(400, 'BadRequest', 'the name of the object does not match the name on the URL'),
-          );
-          return;
-        }
-        json(
-          200,
-          this.replaceObject(
-            {
-              ...o,
-              apiVersion: apiVersionOf(type),
-              kind: type.kind,
-              metadata: { ...o.metadata, ...(namespace === undefined ? {} : { namespace }) },
-            },
-            true,
-          ),
-        );
-        return;
-      }
-      if (method === 'PATCH') {
-        const current = this.objects.get(this.key(type, namespace, name!));
-        if (current === undefined) {
-          json(404, status(404, 'NotFound', `${type.plural} "${name}" not found`));
-          return;
-        }
-        const patched = mergePatch(current, body) as KubeObject;
-        json(200, this.replaceObject(patched, true));
-        return;
-      }
-      if (method === 'DELETE') {
-        const current = this.objects.get(this.key(type, namespace, name!));
-        if (
-          current === undefined ||
-          !this.delete(apiVersionOf(type), type.kind, namespace, name!)
-        ) {
-          json(404, status(404, 'NotFound', `${type.plural} "${name}" not found`));
-          return;
-        }
-        json(200, { kind: 'Status', apiVersion: 'v1', status: 'Success', metadata: {} });
-        return;
-      }
-      json(405, status(405, 'MethodNotAllowed', method));
+      const result = await this.serve(method, route, query, body, req, res);
+      if (result !== undefined) json(result.code, result.body);
     } catch (err) {
-      const code = (err as { code?: number }).code;
-      if (code === 409)
-        json(
-          409,
-          status(
-            409,
-            (err as Error).message === 'AlreadyExists' ? 'AlreadyExists' : 'Conflict',
-            `Operation cannot be fulfilled on ${type.plural} "${name ?? ''}": ${(err as Error).message}`,
-          ),
-        );
-      else if (code === 404)
-        json(404, status(404, 'NotFound', `${type.plural} "${name ?? ''}" not found`));
-      else if (code === 422) json(422, status(422, 'Invalid', (err as Error).message));
-      else json(500, status(500, 'InternalError', String(err)));
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      if (err instanceof ApiError) json(err.code, err.status());
+      else json(500, new ApiError(500, 'InternalError', String(err)).status());
     }
   }
 
-  private readBody(req: IncomingMessage): Promise<unknown> {
+  /** One API request; undefined when it answered itself (a watch). */
+  private async serve(
+    method: string,
+    route: Route,
+    query: Record<string, string>,
+    body: unknown,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ code: number; body: unknown } | undefined> {
+    const { type, namespace, name } = route;
+    const dryRun = query['dryRun'] === 'All';
+    if (query['dryRun'] !== undefined && !dryRun) {
+      throw new ApiError(
+        422,
+        'Invalid',
+        `CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{${JSON.stringify(query['dryRun'])}}: supported values: "All"`,
+      );
+    }
+    if (method === 'GET' && name === undefined) {
+      const matches = this.selector(query);
+      if (query['watch'] === 'true' || query['watch'] === '1') {
+        this.watch(type, namespace, matches, query, res);
+        return undefined;
+      }
+      return { code: 200, body: await this.listResponse(type, namespace, matches, query) };
+    }
+    if (method === 'GET') {
+      const o = this.objects.get(this.key(type, namespace, name!));
+      if (o === undefined) throw notFound(type, name!);
+      return { code: 200, body: o };
+    }
+    if (method === 'POST' && name === undefined) {
+      const o = this.incoming(type, namespace, body);
+      if (namespace !== undefined && !this.namespaceExists(namespace))
+        throw notFound(NAMESPACES, namespace);
+      const decoded = decodeObject(type, o, { serviceIpMode: this.serviceIpMode });
+      const invalid = validateObject(type, decoded, namespace);
+      if (invalid !== undefined) throw invalid;
+      return { code: 201, body: this.createObject(type, decoded, dryRun) };
+    }
+    if (method === 'PUT' && name !== undefined) {
+      const o = this.incoming(type, namespace, body);
+      if (o.metadata?.name !== name) {
+        throw new ApiError(
+          400,
+          'BadRequest',
+          `the name of the object (${o.metadata?.name ?? ''}) does not match the name on the URL (${name})`,
+        );
+      }
+      const decoded = decodeObject(type, o, { serviceIpMode: this.serviceIpMode });
+      return { code: 200, body: this.update(route, decoded, dryRun) };
+    }
+    if (method === 'PATCH' && name !== undefined) {
+      const current = this.objects.get(this.key(type, namespace, name));
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      const patch =
+        contentType === 'application/merge-patch+json' ||
+        contentType === 'application/strategic-merge-patch+json'
+          ? mergePatch
+          : contentType === 'application/json-patch+json'
+            ? jsonPatch
+            : undefined;
+      if (patch === undefined) {
+        throw new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
+      }
+      if (current === undefined) throw notFound(type, name);
+      const patched = patch(current, body) as KubeObject;
+      let decoded: KubeObject;
+      try {
+        decoded = decodeObject(type, patched, { serviceIpMode: this.serviceIpMode });
+      } catch (err) {
+        // A patched object that does not decode is a 422 on the field "patch".
+        if (!(err instanceof ApiError)) throw err;
+        const detail = err.message.replace(/^.* cannot be handled as a \w+: /, '');
+        const message = `Invalid value: ${JSON.stringify(JSON.stringify(patched))}: ${detail}`;
+        throw new ApiError(422, 'Invalid', ` "" is invalid: patch: ${message}`, {
+          causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }],
+        });
+      }
+      return { code: 200, body: this.update(route, decoded, dryRun) };
+    }
+    if (method === 'DELETE' && name !== undefined) {
+      return { code: 200, body: this.deleteOne(type, namespace, name, body, dryRun) };
+    }
+    if (method === 'DELETE') {
+      const matches = this.selector(query);
+      const victims = [...this.objects.values()].filter(
+        (o) => this.inCollection(o, type, namespace) && matches(o),
+      );
+      const items = dryRun
+        ? victims
+        : victims.map((o) => this.deleteObject(type, o.metadata?.namespace, o.metadata!.name!)!);
+      return {
+        code: 200,
+        body: {
+          kind: `${type.kind}List`,
+          apiVersion: apiVersionOf(type),
+          metadata: { resourceVersion: String(this.rv) },
+          items: items.map(listItem),
+        },
+      };
+    }
+    throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method`);
+  }
+
+  /** A request body for a write: kind, apiVersion and the namespace of the URL. */
+  private incoming(type: ResourceType, namespace: string | undefined, body: unknown): KubeObject {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ApiError(400, 'BadRequest', `the body of the request was in an unknown format`);
+    }
+    const o = body as KubeObject;
+    const given = o.metadata?.namespace;
+    if (namespace !== undefined && given !== undefined && given !== '' && given !== namespace) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    return {
+      ...o,
+      apiVersion: apiVersionOf(type),
+      kind: type.kind,
+      metadata: { ...o.metadata, ...(namespace === undefined ? {} : { namespace }) },
+    };
+  }
+
+  /** PUT or PATCH after decoding: status subresource rules, validation, optimistic lock. */
+  private update(route: Route, decoded: KubeObject, dryRun: boolean): KubeObject {
+    const { type, namespace, name } = route;
+    const current = this.objects.get(this.key(type, namespace, name!));
+    if (current === undefined) throw notFound(type, name!);
+    let next = decoded;
+    if (type.statusSubresource) {
+      // /status writes only status; the main resource writes everything but status.
+      const { status: _s, ...rest } = route.status ? current : decoded;
+      const status = route.status ? decoded['status'] : current['status'];
+      next = {
+        ...rest,
+        ...(status === undefined ? {} : { status }),
+        metadata: { ...rest.metadata, resourceVersion: decoded.metadata?.resourceVersion ?? '' },
+      };
+      if (decoded.metadata?.resourceVersion === undefined) delete next.metadata!.resourceVersion;
+    }
+    const invalid = validateObject(type, next, namespace);
+    if (invalid !== undefined) throw invalid;
+    return this.replaceObject(type, next, true, dryRun);
+  }
+
+  private deleteOne(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    dryRun: boolean,
+  ): object {
+    const current = this.objects.get(this.key(type, namespace, name));
+    if (current === undefined) throw notFound(type, name);
+    const pre = (body as { preconditions?: { resourceVersion?: string; uid?: string } } | undefined)
+      ?.preconditions;
+    const cannot = (what: string) =>
+      new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${type.kind} ${JSON.stringify(name)}: ${what}`,
+        { name, ...(type.group === '' ? {} : { group: type.group }), kind: type.kind },
+      );
+    if (pre?.uid !== undefined && pre.uid !== current.metadata?.uid) {
+      throw cannot(
+        `the UID in the precondition (${pre.uid}) does not match the UID in record (${current.metadata?.uid ?? ''}). The object might have been deleted and then recreated`,
+      );
+    }
+    if (
+      pre?.resourceVersion !== undefined &&
+      pre.resourceVersion !== current.metadata?.resourceVersion
+    ) {
+      throw cannot(
+        `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${current.metadata?.resourceVersion ?? ''}). The object might have been modified`,
+      );
+    }
+    if (!dryRun) this.deleteObject(type, namespace, name);
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { ...resourceDetails(type, name), uid: current.metadata?.uid ?? '' },
+    };
+  }
+
+  private inCollection(o: KubeObject, type: ResourceType, namespace: string | undefined): boolean {
+    return (
+      o.apiVersion === apiVersionOf(type) &&
+      o.kind === type.kind &&
+      (namespace === undefined || o.metadata?.namespace === namespace)
+    );
+  }
+
+  private async listResponse(
+    type: ResourceType,
+    namespace: string | undefined,
+    matches: (o: KubeObject) => boolean,
+    query: Record<string, string>,
+  ): Promise<object> {
+    const rvText = query['resourceVersion'];
+    const match = query['resourceVersionMatch'];
+    if (match !== undefined && (rvText === undefined || rvText === '')) {
+      const message =
+        'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided';
+      throw new ApiError(
+        422,
+        'Invalid',
+        `ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: ${message}`,
+        {
+          group: 'meta.k8s.io',
+          kind: 'ListOptions',
+          causes: [{ reason: 'FieldValueForbidden', message, field: 'resourceVersionMatch' }],
+        },
+      );
+    }
+    let listRv = this.rv;
+    if (rvText !== undefined && rvText !== '' && rvText !== '0') {
+      const rv = parseRv(rvText);
+      if (rv > this.rv) {
+        // The real server waits for its cache to catch up, then gives up.
+        await new Promise((r) => setTimeout(r, 3_000));
+        if (rv > this.rv) {
+          throw new ApiError(
+            504,
+            'Timeout',
+            `Timeout: Too large resource version: ${rv}, current: ${this.rv}`,
+            {
+              causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+              retryAfterSeconds: 1,
+            },
+          );
+        }
+      }
+      const fromEtcd = match === 'Exact' || query['limit'] !== undefined;
+      if (fromEtcd && rv < this.compactedBefore) {
+        throw new ApiError(410, 'Expired', 'The resourceVersion for the provided list is too old.');
+      }
+    }
+    let items = [...this.objects.values()]
+      .filter((o) => this.inCollection(o, type, namespace) && matches(o))
+      .sort((a, b) => orderKey(a, namespace).localeCompare(orderKey(b, namespace)));
+    const metadata: Record<string, unknown> = {};
+    if (query['continue'] !== undefined) {
+      const token = decodeContinue(query['continue']);
+      if (token.rv < this.compactedBefore) {
+        throw new ApiError(
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+          undefined,
+          { continue: encodeContinue(-1, token.start) },
+        );
+      }
+      listRv = token.rv;
+      items = items.filter((o) => orderKey(o, namespace) >= token.start);
+    }
+    const limit = Number(query['limit'] ?? 0);
+    if (limit > 0 && items.length > limit) {
+      const rest = items.length - limit;
+      items = items.slice(0, limit);
+      metadata['continue'] = encodeContinue(
+        listRv,
+        `${orderKey(items[limit - 1]!, namespace)}\u0000`,
+      );
+      metadata['remainingItemCount'] = rest;
+    }
+    return {
+      kind: `${type.kind}List`,
+      apiVersion: apiVersionOf(type),
+      metadata: { resourceVersion: String(listRv), ...metadata },
+      items: items.map(listItem),
+    };
+  }
+
+  private readBody(req: IncomingMessage): Promise<string> {
     return new Promise((resolve, reject) => {
       let data = '';
       req.setEncoding('utf8');
       req.on('data', (c: string) => (data += c));
-      req.on('end', () => {
-        try {
-          resolve(data === '' ? {} : JSON.parse(data));
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
+      req.on('end', () => resolve(data));
       req.on('error', reject);
     });
   }
 
   private selector(query: Record<string, string>): (o: KubeObject) => boolean {
-    const labels = (query['labelSelector'] ?? '')
-      .split(',')
-      .filter((s) => s !== '')
-      .map((s) => s.split('=') as [string, string]);
-    const fields = (query['fieldSelector'] ?? '')
-      .split(',')
-      .filter((s) => s !== '')
-      .map((s) => s.split('=') as [string, string]);
-    return (o) =>
-      labels.every(([k, v]) => o.metadata?.labels?.[k] === v) &&
-      fields.every(([k, v]) =>
-        k === 'metadata.name'
-          ? o.metadata?.name === v
-          : k === 'metadata.namespace'
-            ? o.metadata?.namespace === v
-            : false,
-      );
+    const labels = labelSelector(query['labelSelector'] ?? '');
+    const fields = fieldSelector(query['fieldSelector'] ?? '');
+    return (o) => labels(o) && fields(o);
   }
 
   private watch(
@@ -636,9 +956,10 @@ export class FakeApiServer {
     query: Record<string, string>,
     res: ServerResponse,
   ): void {
+    const from = query['resourceVersion'] ?? '';
+    const fromRv = from === '' || from === '0' ? undefined : parseRv(from);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
-    const from = query['resourceVersion'] ?? '';
     const watcher: Watcher = {
       resource: type,
       namespace,
@@ -646,118 +967,131 @@ export class FakeApiServer {
       res,
       bookmarks: query['allowWatchBookmarks'] === 'true',
     };
-    if (from !== '' && from !== '0' && Number(from) < this.compactedBefore) {
-      res.end(
-        `${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedBefore})`) })}\n`,
+    if (fromRv !== undefined && fromRv < this.compactedBefore) {
+      const expired = new ApiError(
+        410,
+        'Expired',
+        `too old resource version: ${from} (${this.compactedBefore})`,
       );
+      res.end(`${JSON.stringify({ type: 'ERROR', object: expired.status() })}\n`);
       return;
     }
-    if (from === '' || from === '0') {
+    if (fromRv === undefined) {
       for (const o of this.objects.values()) {
         if (o.apiVersion === apiVersionOf(type) && o.kind === type.kind) {
           this.send(watcher, { rv: this.rv, type: 'ADDED', resource: type, object: o });
         }
       }
     } else {
-      for (const e of this.history) if (e.rv > Number(from)) this.send(watcher, e);
+      for (const e of this.history) if (e.rv > fromRv) this.send(watcher, e);
     }
     this.watchers.add(watcher);
     const timeout = Number(query['timeoutSeconds'] ?? 0);
     const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+    // The real server sends a bookmark about 2 s before a watch's deadline.
+    const lastBookmark =
+      watcher.bookmarks && timeout > 2
+        ? setTimeout(() => this.sendBookmark(watcher), (timeout - 2) * 1000)
+        : undefined;
     res.on('close', () => {
       clearTimeout(timer);
+      clearTimeout(lastBookmark);
       this.watchers.delete(watcher);
     });
   }
 
-  /** Discovery documents; null for a group or version that is not served. */
-  private discovery(path: string): object | null | undefined {
-    if (path === '/api') return { kind: 'APIVersions', versions: ['v1'] };
-    const groups = [...new Set(this.types.filter((t) => t.group !== '').map((t) => t.group))];
-    if (path === '/apis') {
+  /** Discovery documents; undefined when the path is not one. */
+  private discovery(path: string): object | undefined {
+    if (path === '/api' || path === '/api/') {
       return {
-        kind: 'APIGroupList',
-        apiVersion: 'v1',
-        groups: groups.map((g) => ({
-          name: g,
-          versions: [{ groupVersion: `${g}/v1`, version: 'v1' }],
-          preferredVersion: { groupVersion: `${g}/v1`, version: 'v1' },
-        })),
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.url }],
       };
     }
-    const resourceList = (group: string, version: string): object | null => {
+    const groups = [...new Set(this.types.filter((t) => t.group !== '').map((t) => t.group))];
+    const groupDoc = (g: string) => ({
+      name: g,
+      versions: [{ groupVersion: `${g}/v1`, version: 'v1' }],
+      preferredVersion: { groupVersion: `${g}/v1`, version: 'v1' },
+    });
+    if (path === '/apis' || path === '/apis/') {
+      return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(groupDoc) };
+    }
+    const resourceList = (group: string, version: string): object | undefined => {
       const types = this.types.filter((t) => t.group === group && t.version === version);
-      if (types.length === 0) return null;
+      if (types.length === 0) return undefined;
       return {
         kind: 'APIResourceList',
         apiVersion: 'v1',
         groupVersion: group === '' ? version : `${group}/${version}`,
-        resources: types.map((t) => ({
-          name: t.plural,
-          namespaced: t.namespaced,
-          kind: t.kind,
-          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-        })),
+        resources: types.flatMap((t) => [
+          {
+            name: t.plural,
+            singularName: '',
+            namespaced: t.namespaced,
+            kind: t.kind,
+            verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+          },
+          ...(t.statusSubresource
+            ? [
+                {
+                  name: `${t.plural}/status`,
+                  singularName: '',
+                  namespaced: t.namespaced,
+                  kind: t.kind,
+                  verbs: ['get', 'patch', 'update'],
+                },
+              ]
+            : []),
+        ]),
       };
     };
     if (path === '/api/v1') return resourceList('', 'v1');
     const m = /^\/apis\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
-    if (m === null) return undefined;
-    if (m[2] === undefined) {
-      return groups.includes(m[1]!)
-        ? {
-            kind: 'APIGroup',
-            name: m[1],
-            versions: [{ groupVersion: `${m[1]}/v1`, version: 'v1' }],
-          }
-        : null;
-    }
+    if (m === null || !groups.includes(m[1]!)) return undefined;
+    if (m[2] === undefined) return { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(m[1]!) };
     return resourceList(m[1]!, m[2]);
   }
 
-  private route(
-    path: string,
-  ): { type: ResourceType; namespace: string | undefined; name: string | undefined } | undefined {
-    const m =
-      /^\/api\/(v1)\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?$/.exec(path) ??
-      /^\/apis\/[^/]+\/[^/]+\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?$/.exec(path);
-    if (m === null) return undefined;
-    let group = '';
-    let version = 'v1';
+  /**
+   * The resource a path names. undefined: not an API path of a served group (the text 404);
+   * null: a served group, but no such version or resource (the JSON 404).
+   */
+  private route(path: string): Route | null | undefined {
+    let group: string;
+    let version: string;
+    let rest: string[];
+    const parts = path.split('/').slice(1);
+    if (parts[0] === 'api' && parts.length >= 2) {
+      group = '';
+      version = parts[1]!;
+      rest = parts.slice(2);
+    } else if (parts[0] === 'apis' && parts.length >= 3) {
+      group = parts[1]!;
+      version = parts[2]!;
+      rest = parts.slice(3);
+      if (!this.types.some((t) => t.group === group)) return undefined;
+    } else return undefined;
+    if (rest.some((p) => p === '')) return null;
     let namespace: string | undefined;
-    let plural: string;
-    let name: string | undefined;
-    if (path.startsWith('/api/')) {
-      [, , namespace, plural = '', name] = m as unknown as [
-        string,
-        string,
-        string | undefined,
-        string,
-        string | undefined,
-      ];
-    } else {
-      const parts = path.split('/');
-      group = parts[2]!;
-      version = parts[3]!;
-      [, namespace, plural = '', name] = m as unknown as [
-        string,
-        string | undefined,
-        string,
-        string | undefined,
-      ];
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = decodeURIComponent(rest[1]!);
+      rest = rest.slice(2);
     }
-    // /api/v1/namespaces/NAME is the Namespace object itself.
-    if (namespace === undefined && plural === 'namespaces' && name !== undefined) {
-      return {
-        type: this.types.find((t) => t.plural === 'namespaces')!,
-        namespace: undefined,
-        name,
-      };
-    }
+    const [plural, name, sub, ...extra] = rest;
+    if (plural === undefined || extra.length > 0) return null;
     const type = this.types.find(
       (t) => t.group === group && t.version === version && t.plural === plural,
     );
-    if (type === undefined) return undefined;
-    return { type, namespace: type.namespaced ? namespace : undefined, name };
+    if (type === undefined) return null;
+    if (sub !== undefined && !(sub === 'status' && type.statusSubresource)) return null;
+    if (!type.namespaced && namespace !== undefined) return null;
+    return {
+      type,
+      namespace,
+      name: name === undefined ? undefined : decodeURIComponent(name),
+      status: sub === 'status',
+    };
   }
 }
