@@ -40,7 +40,7 @@ import {
   mergePatch,
   type KubeObject,
 } from './kube-requests.ts';
-import { ApiError, decodeObject, validateObject } from './kube-validation.ts';
+import { ApiError, decodeObject, invalidField, validateObject } from './kube-validation.ts';
 
 export type { KubeObject } from './kube-requests.ts';
 
@@ -267,6 +267,8 @@ export class FakeApiServer {
   private rv = 100;
   /** Watches and lists from before this resourceVersion get 410 Expired. */
   private compactedBefore = 0;
+  /** Lists that read storage from before this resourceVersion get 410 Expired. */
+  private storageCompactedBefore = 0;
   private failures: {
     remaining: number;
     status: number;
@@ -375,6 +377,15 @@ export class FakeApiServer {
   compact(): void {
     this.compactedBefore = this.rv;
     this.history.length = 0;
+  }
+
+  /**
+   * As an etcd compaction: lists that read storage (resourceVersionMatch=Exact, limit with
+   * a resourceVersion, continue tokens from before now) get 410 Expired; watches and other
+   * lists are served from the history the fake keeps, as the apiserver's watch cache does.
+   */
+  compactStorage(): void {
+    this.storageCompactedBefore = this.rv;
   }
 
   /** Sends ERROR 410 on every open watch, then closes them (as after compaction). */
@@ -585,7 +596,10 @@ export class FakeApiServer {
     if (current === undefined) return undefined;
     this.objects.delete(k);
     this.rv++;
-    const last = { ...current, metadata: { ...current.metadata, resourceVersion: String(this.rv) } };
+    const last = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(this.rv) },
+    };
     this.emit('DELETED', t, last);
     return current;
   }
@@ -692,6 +706,7 @@ export class FakeApiServer {
       const decoded = decodeObject(type, o, { serviceIpMode: this.serviceIpMode });
       const invalid = validateObject(type, decoded, namespace);
       if (invalid !== undefined) throw invalid;
+      if (type.kind === 'Service') this.defaultService(decoded, undefined);
       return { code: 201, body: this.createObject(type, decoded, dryRun) };
     }
     if (method === 'PUT' && name !== undefined) {
@@ -740,6 +755,7 @@ export class FakeApiServer {
     }
     if (method === 'DELETE') {
       const matches = this.selector(query);
+      const listRv = this.rv;
       const victims = [...this.objects.values()].filter(
         (o) => this.inCollection(o, type, namespace) && matches(o),
       );
@@ -751,7 +767,7 @@ export class FakeApiServer {
         body: {
           kind: `${type.kind}List`,
           apiVersion: apiVersionOf(type),
-          metadata: { resourceVersion: String(this.rv) },
+          metadata: { resourceVersion: String(listRv) },
           items: items.map(listItem),
         },
       };
@@ -800,7 +816,79 @@ export class FakeApiServer {
     }
     const invalid = validateObject(type, next, namespace);
     if (invalid !== undefined) throw invalid;
+    if (type.kind === 'Service') this.defaultService(next, current);
     return this.replaceObject(type, next, true, dryRun);
+  }
+
+  /**
+   * A Service's defaults and allocations, as the apiserver fills them: type, ports'
+   * protocol and targetPort, clusterIP(s) from 10.96.0.0/12, node ports for NodePort and
+   * LoadBalancer, traffic policies, status.loadBalancer. A clusterIP never changes.
+   */
+  private defaultService(o: KubeObject, current: KubeObject | undefined): void {
+    const t = this.typeOf('v1', 'Service');
+    const name = o.metadata?.name ?? '';
+    const spec = (o['spec'] ??= {}) as Record<string, unknown>;
+    const before = (current?.['spec'] ?? {}) as Record<string, unknown>;
+    spec['type'] ??= 'ClusterIP';
+    spec['sessionAffinity'] ??= 'None';
+    o['status'] ??= { loadBalancer: {} };
+    if (spec['type'] === 'ExternalName') return;
+    const used = new Set(
+      [...this.objects.values()]
+        .filter((x) => x.kind === 'Service' && x !== current)
+        .flatMap((x) => {
+          const s = (x['spec'] ?? {}) as { clusterIP?: string; ports?: { nodePort?: number }[] };
+          return [s.clusterIP, ...(s.ports ?? []).map((p) => p.nodePort)];
+        }),
+    );
+    const ipField = (ip: string, detail: string) =>
+      invalidField(t, name, {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: []string{${JSON.stringify(ip)}}: ${detail}`,
+        field: current === undefined ? 'spec.clusterIPs' : 'spec.clusterIPs[0]',
+      });
+    let ip = spec['clusterIP'] as string | undefined;
+    if (current !== undefined && before['clusterIP'] !== undefined) {
+      if (ip !== undefined && ip !== '' && ip !== before['clusterIP'])
+        throw ipField(ip, 'may not change once set');
+      ip = before['clusterIP'] as string;
+    } else if (ip !== undefined && ip !== '' && ip !== 'None') {
+      const octets = ip.split('.').map(Number);
+      if (octets[0] !== 10 || (octets[1]! & 0xf0) !== 96) {
+        throw ipField(
+          ip,
+          `failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is 10.96.0.0/12`,
+        );
+      }
+      if (used.has(ip))
+        throw ipField(ip, `failed to allocate IP ${ip}: provided IP is already allocated`);
+    } else if (ip !== 'None') {
+      do {
+        const n = 1 + Math.floor(Math.random() * 0xffffe);
+        ip = `10.${96 + (n >> 16)}.${(n >> 8) & 0xff}.${n & 0xff}`;
+      } while (used.has(ip));
+    }
+    spec['clusterIP'] = ip;
+    spec['clusterIPs'] = [ip];
+    spec['ipFamilies'] ??= ['IPv4'];
+    spec['ipFamilyPolicy'] ??= 'SingleStack';
+    spec['internalTrafficPolicy'] ??= 'Cluster';
+    const external = spec['type'] === 'NodePort' || spec['type'] === 'LoadBalancer';
+    if (external) spec['externalTrafficPolicy'] ??= 'Cluster';
+    if (spec['type'] === 'LoadBalancer') spec['allocateLoadBalancerNodePorts'] ??= true;
+    const ports = Array.isArray(spec['ports']) ? (spec['ports'] as Record<string, unknown>[]) : [];
+    for (const port of ports) {
+      port['protocol'] ??= 'TCP';
+      port['targetPort'] ??= port['port'];
+      if (external && port['nodePort'] === undefined) {
+        let nodePort: number;
+        do nodePort = 30000 + Math.floor(Math.random() * 2768);
+        while (used.has(nodePort));
+        port['nodePort'] = nodePort;
+        used.add(nodePort);
+      }
+    }
   }
 
   private deleteOne(
@@ -886,14 +974,16 @@ export class FakeApiServer {
             'Timeout',
             `Timeout: Too large resource version: ${rv}, current: ${this.rv}`,
             {
-              causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+              causes: [
+                { reason: 'ResourceVersionTooLarge', message: 'Too large resource version' },
+              ],
               retryAfterSeconds: 1,
             },
           );
         }
       }
       const fromEtcd = match === 'Exact' || query['limit'] !== undefined;
-      if (fromEtcd && rv < this.compactedBefore) {
+      if (fromEtcd && rv < Math.max(this.compactedBefore, this.storageCompactedBefore)) {
         throw new ApiError(410, 'Expired', 'The resourceVersion for the provided list is too old.');
       }
     }
@@ -903,7 +993,7 @@ export class FakeApiServer {
     const metadata: Record<string, unknown> = {};
     if (query['continue'] !== undefined) {
       const token = decodeContinue(query['continue']);
-      if (token.rv < this.compactedBefore) {
+      if (token.rv < Math.max(this.compactedBefore, this.storageCompactedBefore)) {
         throw new ApiError(
           410,
           'Expired',
@@ -1031,7 +1121,16 @@ export class FakeApiServer {
             singularName: '',
             namespaced: t.namespaced,
             kind: t.kind,
-            verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+            verbs: [
+              'create',
+              'delete',
+              'deletecollection',
+              'get',
+              'list',
+              'patch',
+              'update',
+              'watch',
+            ],
           },
           ...(t.statusSubresource
             ? [

@@ -27,7 +27,8 @@ export function labelSelector(text: string): Matcher {
   while (rest !== '') {
     const set = /^([^\s,!=()]+)\s+(in|notin)\s+\(([^)]*)(\)?)/.exec(rest);
     if (set !== null) {
-      if (set[4] === '') throw badRequest("unable to parse requirement: found '', expected: ',' or ')'");
+      if (set[4] === '')
+        throw badRequest("unable to parse requirement: found '', expected: ',' or ')'");
       const [, key, op, list] = set as unknown as [string, string, string, string];
       const values = new Set(list.split(',').map((v) => v.trim()));
       terms.push((o) => {
@@ -129,7 +130,8 @@ export function decodeContinue(token: string): { rv: number; start: string } {
       rv?: unknown;
       start?: unknown;
     };
-    if (typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+    if (typeof t.rv === 'number' && typeof t.start === 'string')
+      return { rv: t.rv, start: t.start };
   } catch {
     // fall through
   }

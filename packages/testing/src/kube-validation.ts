@@ -205,7 +205,8 @@ export function decodeObject(t: KindInfo, input: Json, options: DecodeOptions): 
   if (t.kind === 'ConfigMap') {
     for (const v of Object.values(isObject(o['data']) ? o['data'] : {})) {
       if (typeof v !== 'string') {
-        const jsonType = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'object';
+        const jsonType =
+          typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'object';
         throw cannotDecode(
           t,
           `json: cannot unmarshal ${jsonType} into Go struct field ConfigMap.data of type string`,
@@ -216,6 +217,17 @@ export function decodeObject(t: KindInfo, input: Json, options: DecodeOptions): 
       const bad = typeof v === 'string' ? badBase64At(v) : 0;
       if (bad !== undefined) throw cannotDecode(t, `illegal base64 data at input byte ${bad}`);
     }
+  }
+  // Empty maps are not stored (Go's omitempty).
+  const meta = isObject(o['metadata']) ? o['metadata'] : {};
+  for (const [parent, key] of [
+    [o, 'data'],
+    [o, 'binaryData'],
+    [meta, 'labels'],
+    [meta, 'annotations'],
+  ] as const) {
+    const v = parent[key];
+    if (v === null || (isObject(v) && Object.keys(v).length === 0)) delete parent[key];
   }
   if (t.kind === 'Service' && !options.serviceIpMode) {
     const lb = (o['status'] as Json | undefined)?.['loadBalancer'] as Json | undefined;
@@ -276,8 +288,7 @@ function configMapErrors(o: Json): StatusCause[] {
       else if (key.length > 253) out.push(invalid(f, key, 'must be no more than 253 characters'));
       if (field === 'data' && key in binary)
         out.push(invalid(f, key, 'duplicate of key present in binaryData'));
-      size +=
-        field === 'data' ? Buffer.byteLength(value) : Buffer.from(value, 'base64').byteLength;
+      size += field === 'data' ? Buffer.byteLength(value) : Buffer.from(value, 'base64').byteLength;
     }
   }
   // The SUM of the values, at most 1 MiB (that exact size is allowed).
@@ -318,12 +329,31 @@ function ingressErrors(o: Json): StatusCause[] {
   return out;
 }
 
+function serviceErrors(o: Json): StatusCause[] {
+  const spec = isObject(o['spec']) ? o['spec'] : {};
+  if (spec['type'] === 'ExternalName') return [];
+  const ports = spec['ports'];
+  return Array.isArray(ports) && ports.length > 0
+    ? []
+    : [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.ports' }];
+}
+
 function legacyEventErrors(o: Json, namespace: string | undefined): StatusCause[] {
   if (o['eventTime'] !== undefined) return []; // "new" Events: not modelled
   const involved = isObject(o['involvedObject']) ? o['involvedObject'] : {};
   const ns = typeof involved['namespace'] === 'string' ? involved['namespace'] : '';
   const ok = ns === '' ? namespace === undefined || namespace === 'default' : ns === namespace;
   return ok ? [] : [invalid('involvedObject.namespace', ns, 'does not match event.namespace')];
+}
+
+/** A 422 for one field, named the way validateObject names its errors. */
+export function invalidField(t: KindInfo, name: string, cause: StatusCause): ApiError {
+  return new ApiError(
+    422,
+    'Invalid',
+    `${t.kind} ${JSON.stringify(name)} is invalid: ${cause.field}: ${cause.message}`,
+    { name, kind: t.kind, causes: [cause] },
+  );
 }
 
 /**
@@ -338,6 +368,7 @@ export function validateObject(
   const causes = [...metadataErrors(o)];
   if (t.kind === 'ConfigMap') causes.push(...configMapErrors(o));
   if (t.kind === 'Ingress') causes.push(...ingressErrors(o));
+  if (t.kind === 'Service') causes.push(...serviceErrors(o));
   if (t.kind === 'Event' && t.group === '') causes.push(...legacyEventErrors(o, namespace));
   if (causes.length === 0) return undefined;
   const meta = isObject(o['metadata']) ? o['metadata'] : {};
