@@ -40,10 +40,7 @@ function leaseTime(date: Date): V1MicroTime {
 
 export class LeaderElector {
   private readonly o: Required<
-    Omit<
-      LeaderElectionOptions,
-      'onStartedLeading' | 'onStoppedLeading' | 'log' | 'api' | 'metrics'
-    >
+    Omit<LeaderElectionOptions, 'onStartedLeading' | 'onStoppedLeading' | 'log' | 'api' | 'metrics'>
   > &
     LeaderElectionOptions;
   private timer: NodeJS.Timeout | undefined;

@@ -37,3 +37,9 @@ export async function readLiveHolder(
     throw err;
   }
 }
+
+/** The one line `cleanup` refuses with while a controller holds the Lease. */
+export function runningControllerMessage(holder: LiveHolder): string {
+  const seconds = Math.round(holder.renewedAgoMs / 1000);
+  return `the controller is running (lease held by ${holder.identity}, renewed ${seconds} s ago): scale it to 0 first`;
+}

@@ -5,10 +5,7 @@ import { corpusFile, captureIO } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { runRender } from './render.ts';
 
-const kubeadm = readFileSync(
-  corpusFile('corefiles/kubeadm-latest.Corefile'),
-  'utf8',
-);
+const kubeadm = readFileSync(corpusFile('corefiles/kubeadm-latest.Corefile'), 'utf8');
 const target = 'hairpin-relay.hairpin.svc.cluster.local';
 
 const ingressList = `apiVersion: v1

@@ -58,7 +58,11 @@ test('exactly one of two leads; a released lease passes to the other at once', a
   expect(await aMetrics()).toContain('hairpin_dns_leader 1');
   expect(await bMetrics()).toContain('hairpin_dns_leader 0');
   const lease = fake.get('coordination.k8s.io/v1', 'Lease', 'hairpin', 'hairpin-dns-controller');
-  const spec = lease?.['spec'] as { holderIdentity: string; renewTime: string; acquireTime: string };
+  const spec = lease?.['spec'] as {
+    holderIdentity: string;
+    renewTime: string;
+    acquireTime: string;
+  };
   expect(spec.holderIdentity).toBe('pod-a');
   // The bytes on the wire: every Lease write carried MicroTimes.
   const writes = fake.requests.filter((r) => r.path.includes('/leases') && r.body !== undefined);

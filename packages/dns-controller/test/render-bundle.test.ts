@@ -5,10 +5,7 @@ import { corpusFile, runNode } from '@hairpin/testing';
 import { expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const corefile = readFileSync(
-  corpusFile('corefiles/k3s.Corefile'),
-  'utf8',
-);
+const corefile = readFileSync(corpusFile('corefiles/k3s.Corefile'), 'utf8');
 
 test('node packages/dns-controller/dist/main.js render', async () => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
