@@ -1,4 +1,4 @@
-// The dns-controller's metrics (DESIGN.md, contract: names), shaped like
+// The dns-controller's metrics (names are a stable contract: docs/install.md, Metrics), shaped like
 // controller-runtime's reconcile metrics.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 

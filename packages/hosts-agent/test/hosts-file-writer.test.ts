@@ -12,10 +12,7 @@ import { corpusFile } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { editFileInPlace } from '../src/hosts-file-writer.ts';
 
-const base = readFileSync(
-  corpusFile('hosts/k8s-pod-hostnetwork.hosts'),
-  'utf8',
-);
+const base = readFileSync(corpusFile('hosts/k8s-pod-hostnetwork.hosts'), 'utf8');
 
 function tempFile(content: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'hairpin-agent-')), 'hosts');

@@ -7,10 +7,7 @@ import { corpusFile, runNode } from '@hairpin/testing';
 import { expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const original = readFileSync(
-  corpusFile('hosts/synthetic-crlf.hosts'),
-  'utf8',
-);
+const original = readFileSync(corpusFile('hosts/synthetic-crlf.hosts'), 'utf8');
 
 test('node packages/hosts-agent/dist/main.js render', async () => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);

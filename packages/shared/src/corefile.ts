@@ -1,4 +1,4 @@
-// Lossless editing of CoreDNS Corefiles (DESIGN.md "Ownership markers", contract).
+// Lossless editing of CoreDNS Corefiles (the ownership markers are a stable contract: docs/corefile-editing.md).
 //
 // hairpin owns whole lines: one `rewrite name ... <relay FQDN> # managed by hairpin` line per
 // host, directly after the opening line of the server block that serves the root zone.
@@ -323,7 +323,7 @@ function render(
     if (!plan.remove.has(i)) {
       out += source.slice(line.start, line.end);
       // The anchor line of a file that ends without a newline gets one, so that our rules
-      // start on a line of their own (DESIGN.md: such a final newline may remain).
+      // start on a line of their own (removing every host restores the original, but such a final newline may remain).
       out += i === plan.insertAfter && line.eol === '' ? plan.eol : line.eol;
     }
     if (i === plan.insertAfter) {

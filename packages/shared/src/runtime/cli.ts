@@ -1,5 +1,5 @@
 // The common shape of a component's main(): run, and turn a ConfigError into exit 2
-// with one line per problem (DESIGN.md: "Invalid configuration: exit 2").
+// with one line per problem (invalid configuration: exit 2).
 import { ConfigError } from '../errors.ts';
 
 export async function runCli(main: () => Promise<number | void>): Promise<void> {
