@@ -60,6 +60,7 @@ export {
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
 export { microTime } from './micro-time.ts';
+export { bytesFromText, textFromBytes } from './file-bytes.ts';
 export {
   decodePublishedHosts,
   encodePublishedHosts,
