@@ -1,7 +1,7 @@
 // The public surface of @hairpin/shared: pure functions over plain data, no I/O.
 // Runtime helpers with I/O (logger, admin server, informers) live in ./runtime; test
 // support (the fake Kubernetes API server, fixtures) in the private @hairpin/testing.
-export { ConfigError, ErrorCodes, HairpinError, type ErrorCode } from './errors.ts';
+export { ConfigError, ErrorCodes, HairpinError, StartupError, type ErrorCode } from './errors.ts';
 export {
   checkHostname,
   checkHostnameSyntax,
@@ -49,6 +49,7 @@ export {
   COMMON_FLAGS,
   envNameOf,
   flagValue,
+  formatHostPort,
   LOG_LEVELS,
   namespaceFlag,
   parseFlags,

@@ -1,5 +1,13 @@
 // Test support for hairpin's packages (private, never a dependency of production code).
-export { captureIO, runNode, type CapturedIO, type RunResult } from './cli.ts';
+export {
+  adminStartupMismatches,
+  captureIO,
+  occupiedPort,
+  runNode,
+  UNAVAILABLE_ADDRESS,
+  type CapturedIO,
+  type RunResult,
+} from './cli.ts';
 export {
   corefileOracle,
   corefiles,
