@@ -1,4 +1,5 @@
-// The relay's metrics (DESIGN.md, contract: names), registered on a registry passed in.
+// The relay's metrics (names are a stable contract: docs/install.md, Metrics), registered
+// on a registry passed in.
 //
 // The connection path only adds to plain numbers (per-route counters, bucket arrays);
 // they become Prometheus series when /metrics is scraped. prom-client's inc/observe on

@@ -1,5 +1,5 @@
 // The relay: accept, connect upstream, write the PROXY header first, then move bytes both
-// ways untouched (STYLE.md §8).
+// ways untouched.
 //
 // The per-connection path is written for Node's public socket API at its cheapest
 // (docs/relay.md, "Benchmark"):

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@hairpin/shared/testing';
+import { runNode } from '@hairpin/testing';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { dial, readAll, startReceiver, waitFor, type Receiver } from './helpers.ts';
 import type { Socket } from 'node:net';

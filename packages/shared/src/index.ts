@@ -1,7 +1,7 @@
 // The public surface of @hairpin/shared: pure functions over plain data, no I/O.
 // Runtime helpers with I/O (logger, admin server) live in ./runtime, the Kubernetes
-// informer (which loads @kubernetes/client-node) in ./kube,
-// the fake Kubernetes API server for tests in ./testing.
+// informer (which loads @kubernetes/client-node) in ./kube; test support (the fake
+// Kubernetes API server, fixtures) in the private @hairpin/testing.
 export { ConfigError, ErrorCodes, HairpinError, StartupError, type ErrorCode } from './errors.ts';
 export {
   checkHostname,
@@ -61,6 +61,7 @@ export {
   type ParsedFlags,
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
+export { microTime } from './micro-time.ts';
 export { bytesFromText, textFromBytes } from './file-bytes.ts';
 export {
   decodePublishedHosts,
