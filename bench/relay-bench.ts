@@ -54,6 +54,7 @@ const stop = (): void => {
 };
 process.on('exit', stop);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 async function freePort(): Promise<number> {
   const s = createServer().listen(0, '127.0.0.1');
