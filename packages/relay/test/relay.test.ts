@@ -2,6 +2,7 @@
 // failures, limits.
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
@@ -169,6 +170,39 @@ describe('integrity and backpressure', () => {
         direction: 'upstream_to_client',
       }),
     ).toBe(size);
+  });
+
+  test("Node asks for a socket's next onread buffer right after each read callback", async () => {
+    // What the relay's own read buffers rely on (relay.ts, nextReadBuffer): the buffer
+    // function runs once when the socket starts and then right after every callback of that
+    // same socket, never in between. Should a Node version change this, this test fails.
+    const server = createServer((s) => {
+      let n = 0;
+      const timer = setInterval(() => {
+        s.write(Buffer.alloc(100, n));
+        if (++n === 5) {
+          clearInterval(timer);
+          s.end();
+        }
+      }, 5);
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => void server.close());
+    const events: string[] = [];
+    const buffer = Buffer.alloc(1024);
+    const socket = connect({
+      port: (server.address() as AddressInfo).port,
+      host: '127.0.0.1',
+      onread: {
+        buffer: () => (events.push('buffer'), buffer),
+        callback: () => void events.push('read'),
+      },
+    });
+    await once(socket, 'end');
+    socket.destroy();
+    const reads = events.filter((e) => e === 'read').length;
+    expect(reads).toBeGreaterThan(0);
+    expect(events).toEqual(['buffer', ...Array<string[]>(reads).fill(['read', 'buffer']).flat()]);
   });
 
   test('concurrent bulk and trickling transfers with stalling readers: every stream exact', async () => {
