@@ -161,6 +161,8 @@ function childrenOf(pid: number): number[] {
 async function relay(workers: number, cpu: string): Promise<Variant> {
   const port = await freePort();
   const child = start(cpu, process.execPath, [
+    // As manifests/10-relay.yaml starts it: a small young generation (docs/relay.md).
+    '--max-semi-space-size=2',
     relayMain,
     '--listen',
     `127.0.0.1:${port}=127.0.0.1:${nginxPP}`,
