@@ -195,7 +195,10 @@ describe('integrity and backpressure', () => {
       host: '127.0.0.1',
       onread: {
         buffer: () => (events.push('buffer'), buffer),
-        callback: () => void events.push('read'),
+        callback: () => {
+          events.push('read');
+          return true;
+        },
       },
     });
     await once(socket, 'end');
@@ -216,7 +219,7 @@ describe('integrity and backpressure', () => {
       s.once('data', (c: Buffer) => {
         const which = c.readUInt8(0);
         if (which < bulk.length) {
-          s.end(bulk[which]);
+          s.end(bulk[which]!);
           return;
         }
         const data = trickle[which - bulk.length]!;
