@@ -57,10 +57,12 @@ function locked(extra: readonly string[], command: readonly string[]): string[] 
   ];
 }
 
+let passed = 0;
 let failures = 0;
 function check(name: string, ok: boolean, detail = ''): void {
   process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok || !detail ? '' : `\n${detail}`}\n`);
-  if (!ok) failures++;
+  if (ok) passed++;
+  else failures++;
 }
 
 async function listen(server: Server): Promise<number> {
@@ -213,5 +215,5 @@ await render(
 );
 await cleanupWithoutCluster();
 
-process.stdout.write(failures === 0 ? 'image smoke test: passed\n' : `image smoke test: ${failures} failed\n`);
+process.stdout.write(`smoke: ${passed} passed, ${failures} failed\n`);
 process.exit(failures === 0 ? 0 : 1);

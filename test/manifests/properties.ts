@@ -353,7 +353,7 @@ export function describeManifestProperties(
     }
 
     test("the Namespace's Pod Security level admits every workload in it", () => {
-      const ns = named('Namespace', 'hairpin')!;
+      const ns = named('Namespace', namespace)!;
       const enforce = ns['metadata']['labels']?.['pod-security.kubernetes.io/enforce'];
       const usesHostPath = workloads.some((w) =>
         (w.obj['spec']['template']['spec']['volumes'] ?? []).some((v: Obj) => v['hostPath']),
