@@ -29,7 +29,12 @@ interface Result {
   readonly stderr: string;
 }
 
-function run(cmd: string, args: readonly string[], stdin = '', timeoutMs = 60_000): Promise<Result> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  stdin = '',
+  timeoutMs = 60_000,
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
@@ -79,7 +84,7 @@ async function freePort(): Promise<number> {
 }
 
 async function waitReady(url: string, deadlineMs: number): Promise<boolean> {
-  for (const end = Date.now() + deadlineMs; Date.now() < end; ) {
+  for (const end = Date.now() + deadlineMs; Date.now() < end;) {
     try {
       if ((await fetch(url)).status === 200) return true;
     } catch {
@@ -139,18 +144,29 @@ async function relay(): Promise<void> {
       received[0] === expected,
       `received ${JSON.stringify(received)}`,
     );
-    check('relay carries the bytes both ways', reply === 'got ping', `reply ${JSON.stringify(reply)}`);
+    check(
+      'relay carries the bytes both ways',
+      reply === 'got ping',
+      `reply ${JSON.stringify(reply)}`,
+    );
     const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
     check(
       'relay counts the connection',
       /hairpin_relay_connections_total\{[^}]*result="ok"[^}]*\} 1/.test(metrics),
-      metrics.split('\n').filter((l) => l.startsWith('hairpin_relay_connections')).join('\n'),
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith('hairpin_relay_connections'))
+        .join('\n'),
     );
   } finally {
     await run(engine, ['stop', '--time=10', name]);
     const exit = await run(engine, ['wait', name]);
     const logs = await run(engine, ['logs', name]);
-    check('relay stops on SIGTERM with exit 0', exit.stdout.trim() === '0', logs.stdout + logs.stderr);
+    check(
+      'relay stops on SIGTERM with exit 0',
+      exit.stdout.trim() === '0',
+      logs.stdout + logs.stderr,
+    );
     await run(engine, ['rm', '--force', name]);
     receiver.close();
   }
@@ -165,11 +181,10 @@ async function render(
 ): Promise<void> {
   const inImage = await run(
     engine,
-    locked(['--rm', '--interactive', `--volume=${fixtures}:/fixtures:ro`], [
-      `/app/${component}/main.js`,
-      'render',
-      ...args,
-    ]),
+    locked(
+      ['--rm', '--interactive', `--volume=${fixtures}:/fixtures:ro`],
+      [`/app/${component}/main.js`, 'render', ...args],
+    ),
     stdin,
   );
   const onHost = await run(
@@ -177,7 +192,11 @@ async function render(
     [bundle(component), 'render', ...args.map((a) => a.replace('/fixtures/', fixtures))],
     stdin,
   );
-  check(`${what}: exit 0, nothing on stderr`, inImage.code === 0 && inImage.stderr === '', inImage.stderr);
+  check(
+    `${what}: exit 0, nothing on stderr`,
+    inImage.code === 0 && inImage.stderr === '',
+    inImage.stderr,
+  );
   check(`${what}: the managed line`, inImage.stdout.includes(mustContain), inImage.stdout);
   check(
     `${what}: byte-identical to the bundle built here`,
@@ -197,7 +216,11 @@ async function cleanupWithoutCluster(): Promise<void> {
 }
 
 const user = await run(engine, ['image', 'inspect', '--format', '{{.Config.User}}', image]);
-check(`runs as a non-root user (${user.stdout.trim()})`, /^[1-9]\d*(:\d+)?$/.test(user.stdout.trim()), user.stderr);
+check(
+  `runs as a non-root user (${user.stdout.trim()})`,
+  /^[1-9]\d*(:\d+)?$/.test(user.stdout.trim()),
+  user.stderr,
+);
 await relay();
 await render(
   'dns-controller render',
