@@ -134,11 +134,12 @@ async function relay(): Promise<void> {
     if (!ready) return;
     const client = connect(port, '127.0.0.1');
     await once(client, 'connect');
+    const clientPort = client.localPort;
     let reply = '';
     client.on('data', (c: Buffer) => (reply += c.toString()));
     client.end('ping');
     await once(client, 'close');
-    const expected = `PROXY TCP4 127.0.0.1 127.0.0.1 ${client.localPort} ${port}\r\n`;
+    const expected = `PROXY TCP4 127.0.0.1 127.0.0.1 ${clientPort} ${port}\r\n`;
     check(
       `relay sends the PROXY v1 header first: ${JSON.stringify(expected)}`,
       received[0] === expected,
