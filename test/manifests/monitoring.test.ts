@@ -44,6 +44,11 @@ const EXTERNAL = new Set([
  * samples (the relay's metrics are read at scrape time: one route with every result once
  * makes all of its labels show).
  */
+interface Collected {
+  readonly name: string;
+  get(): Promise<{ type: unknown; values: { labels: Record<string, unknown> }[] }>;
+}
+
 async function registered(): Promise<Map<string, readonly string[]>> {
   const registry = new Registry();
   for (const module of [controllerMetrics, agentMetrics])
@@ -51,7 +56,7 @@ async function registered(): Promise<Map<string, readonly string[]>> {
       if (/^create\w*Metrics$/.test(name)) (create as (r: Registry) => unknown)(registry);
   relayMetrics.createRelayMetrics(registry).route('0.0.0.0:8080').results.fill(1);
   const names = new Map<string, readonly string[]>();
-  for (const m of registry.getMetricsAsArray()) {
+  for (const m of registry.getMetricsAsArray() as unknown as Collected[]) {
     const { type, values } = await m.get();
     const declared = (m as unknown as { labelNames?: readonly string[] }).labelNames ?? [];
     const seen = values.flatMap((v) => Object.keys(v.labels));
