@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { clusterDomainFromResolvConf, loadConfig, parseTarget } from './config.ts';
+import { clusterDomainFromResolvConf } from '@hairpin/shared';
+import { loadConfig, parseTarget } from './config.ts';
 
 test('defaults: kube-system/coredns, relay FQDN from namespace and cluster domain', () => {
   const c = loadConfig(

@@ -5,7 +5,7 @@
 // other). On shutdown the holder releases the lease so the other replica takes over
 // without waiting for it to expire.
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
-import type { Logger } from '@hairpin/shared/runtime';
+import { isConflict, isNotFound, type Logger } from '@hairpin/shared/runtime';
 
 export interface LeaderElectionOptions {
   readonly api: CoordinationV1Api;
@@ -17,10 +17,6 @@ export interface LeaderElectionOptions {
   readonly log: Logger;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;
-}
-
-function statusCode(err: unknown): number | undefined {
-  return (err as { code?: number }).code;
 }
 
 export class LeaderElector {
@@ -86,7 +82,7 @@ export class LeaderElector {
     try {
       if (await this.tryAcquireOrRenew()) this.lastRenew = Date.now();
     } catch (err) {
-      if (statusCode(err) !== 409) this.o.log.warn({ err }, 'lease update failed');
+      if (!isConflict(err)) this.o.log.warn({ err }, 'lease update failed');
     }
     // A leader that could not renew for a whole lease duration steps down at once: the
     // other replica may already hold it.
@@ -108,7 +104,7 @@ export class LeaderElector {
     try {
       lease = await api.readNamespacedLease({ name, namespace });
     } catch (err) {
-      if (statusCode(err) !== 404) throw err;
+      if (!isNotFound(err)) throw err;
       await api.createNamespacedLease({
         namespace,
         body: {

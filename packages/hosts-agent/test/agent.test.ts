@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePublishedHosts, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
-import { silentLogger } from '@hairpin/shared/runtime';
+import { createLogger, silentLogger } from '@hairpin/shared/runtime';
 import { FakeApiServer, waitFor } from '@hairpin/shared/testing';
 import { Registry } from 'prom-client';
 import { afterEach, expect, test } from 'vitest';
-import { HostsAgent } from '../src/agent.ts';
-import { createAgentMetrics } from '../src/metrics.ts';
+import { loadConfig } from '../src/config.ts';
+import { runHostsAgent } from '../src/run.ts';
 
 const base = '127.0.0.1 localhost\n10.0.0.5 other-tool.example.com # written by someone else\n';
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,18 +34,33 @@ async function setup(initial: string = base) {
   const file = join(mkdtempSync(join(tmpdir(), 'hairpin-agent-')), 'hosts');
   writeFileSync(file, initial);
   const registry = new Registry();
-  const agent = new HostsAgent({
-    kubeConfig: fake.kubeConfig(),
-    namespace: 'hairpin',
-    hostsFile: file,
-    policy: { clusterDomain: 'cluster.local', allowedSuffixes: [] },
-    resyncMs: 200,
-    log: silentLogger(),
-    metrics: createAgentMetrics(registry),
-    debounceMs: 10,
-  });
+  const config = loadConfig(
+    ['--hosts-file', file, '--resync', '200ms', '--admin', '127.0.0.1:0'],
+    {},
+  );
+  // The process's own wiring; the agent starts when the test says.
+  let started: ReturnType<typeof runHostsAgent> | undefined;
+  let running: Awaited<ReturnType<typeof runHostsAgent>> | undefined;
+  const agent = {
+    start: () => {
+      started = runHostsAgent(config, {
+        kubeConfig: fake.kubeConfig(),
+        log:
+          process.env['HAIRPIN_TEST_LOG'] === '1'
+            ? createLogger({ level: 'debug' })
+            : silentLogger(),
+        registry,
+        debounceMs: 10,
+      });
+      void started.then((r) => (running = r));
+    },
+    notReadyReason: () => (running === undefined ? 'not started' : running.agent.notReadyReason()),
+    get lastError(): unknown {
+      return running?.agent.lastError;
+    },
+  };
   cleanups.push(async () => {
-    await agent.stop();
+    await (await started)?.stop();
     await fake.stop();
   });
   const read = () => readFileSync(file, 'utf8');

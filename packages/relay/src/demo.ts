@@ -7,7 +7,7 @@ import { ConfigError, flagValue, parseFlags } from '@hairpin/shared';
 import { createLogger, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { readProxyHeader, type ReceivedHeader } from './proxy-receiver.ts';
-import { startRelay } from './run.ts';
+import { runRelay } from './run.ts';
 
 const DEMO_FLAGS = [
   { name: 'port', env: null },
@@ -100,7 +100,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     {},
   );
   const log = createLogger({ level: 'warn', name: 'hairpin-relay' });
-  const running = await startRelay(config, { log }).catch(async (err: NodeJS.ErrnoException) => {
+  const running = await runRelay(config, { log }).catch(async (err: NodeJS.ErrnoException) => {
     await backend.close();
     throw new ConfigError([
       `relay cannot listen on 127.0.0.1:${port} or admin 127.0.0.1:${adminPort}: ${err.code ?? err.message} (choose others with --port / --admin-port)`,
@@ -127,7 +127,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   out.write(`Try it yourself: curl http://127.0.0.1:${relayPort}/  (Ctrl-C stops the demo)\n`);
 
   await untilSignal();
-  await running.shutdown();
+  await running.stop();
   await backend.close();
   out.write('demo stopped\n');
   return 0;

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { runDemo } from './demo.ts';
-import { startRelay } from './run.ts';
+import { runRelay } from './run.ts';
 import { runPrimary, runWorker } from './workers.ts';
 
 const argv = process.argv.slice(2);
@@ -18,8 +18,8 @@ await runCli(async () => {
       ? runPrimary(config, log)
       : runWorker(config, log.child({ worker: cluster.worker?.id }), new Registry());
   }
-  const running = await startRelay(config, { log });
+  const running = await runRelay(config, { log });
   log.info({ signal: await untilSignal() }, 'signal received');
-  await running.shutdown();
+  await running.stop();
   return 0;
 });

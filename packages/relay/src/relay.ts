@@ -12,7 +12,7 @@
 // as a FIN to the ingress (pipe calls end()) and the reply still flows back; a socket is
 // closed only when both of its directions are done. An error on either side destroys both.
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '@hairpin/shared/runtime';
 import type { Counter, Gauge } from 'prom-client';
 import type { Route } from './config.ts';
 import type { ConnectionResult, RelayMetrics } from './metrics.ts';

@@ -4,7 +4,7 @@
 // and keeps trying.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '@hairpin/shared/runtime';
 
 export type LookupAll = (host: string) => Promise<readonly string[]>;
 

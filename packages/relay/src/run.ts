@@ -1,7 +1,7 @@
-// The relay process: relay + admin server + signals. main.ts calls runRelay with the
+// The relay process: relay + admin server. main.ts calls runRelay with the
 // parsed config; tests and the demo call it too, with their own logger and registry.
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Logger } from 'pino';
+import type { Logger } from '@hairpin/shared/runtime';
 import { startAdminServer, type AdminServer } from '@hairpin/shared/runtime';
 import type { RelayConfig } from './config.ts';
 import { createRelayMetrics } from './metrics.ts';
@@ -14,10 +14,10 @@ export interface RunningRelay {
   readonly admin: AdminServer | undefined;
   readonly registry: Registry;
   /** SIGTERM's sequence: not ready at once, stop accepting, drain, close the rest. */
-  shutdown(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-export async function startRelay(
+export async function runRelay(
   config: RelayConfig,
   deps: { log: Logger; registry?: Registry; lookup?: LookupAll; admin?: boolean },
 ): Promise<RunningRelay> {
@@ -58,7 +58,7 @@ export async function startRelay(
     relay,
     admin,
     registry,
-    shutdown() {
+    stop() {
       done ??= (async () => {
         shuttingDown = true;
         log.info(

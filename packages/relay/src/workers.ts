@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { startAdminServer, untilSignal, type Logger } from '@hairpin/shared/runtime';
 import type { RelayConfig } from './config.ts';
-import { startRelay } from './run.ts';
+import { runRelay } from './run.ts';
 
 interface ReadyMessage {
   readonly hairpinRelayReady: string | null;
@@ -75,7 +75,7 @@ export async function runWorker(
   // Constructing one installs prom-client's listener that answers the primary's requests.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  const running = await startRelay(config, { log, registry, admin: false });
+  const running = await runRelay(config, { log, registry, admin: false });
   const report = (): void => {
     process.send?.({ hairpinRelayReady: running.relay.notReadyReason() } satisfies ReadyMessage);
   };
@@ -83,7 +83,7 @@ export async function runWorker(
   const timer = setInterval(report, 1_000);
   // The primary relays SIGTERM; SIGINT from a terminal reaches every process of the group.
   await untilSignal();
-  await running.shutdown();
+  await running.stop();
   clearInterval(timer);
   // The IPC channel to the primary would keep this process alive.
   process.disconnect?.();

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Logger } from 'pino';
+import type { Logger } from './logger.ts';
 
 export interface AdminServerOptions {
   readonly host: string;

@@ -2,6 +2,15 @@
 export { createLogger, silentLogger, type Logger } from './logger.ts';
 export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin-server.ts';
 export { runCli, untilSignal } from './cli.ts';
-export { readInput, type CliIO } from './input.ts';
+export { processIO, readInput, type CliIO } from './input.ts';
 export { ResilientInformer, type InformerOptions, type ListResult } from './informer.ts';
 export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';
+export { apiStatus, isConflict, isNotFound } from './api-status.ts';
+export {
+  done,
+  retry,
+  terminal,
+  WorkQueue,
+  type WorkQueueOptions,
+  type WorkResult,
+} from './work-queue.ts';
