@@ -65,8 +65,8 @@ describe('render', () => {
     );
     expect(io.out()).not.toContain('evil');
     expect(io.out()).not.toContain('kubernetes.default');
-    expect(io.err()).toMatch(/Ingress shop\/shop: host refused \(invalid-characters\)/);
-    expect(io.err()).toMatch(/Ingress api\/api: host refused \(cluster-domain\)/);
+    expect(io.err()).toMatch(/Ingress shop\/shop: host refused \(invalid_characters\)/);
+    expect(io.err()).toMatch(/Ingress api\/api: host refused \(cluster_domain\)/);
   });
 
   test('no hosts removes every managed rule; custom target and namespace', async () => {

@@ -68,10 +68,10 @@ describe('reconcile', () => {
     const events = h.fake.list('v1', 'Event', 'tenant');
     expect(events.map((e) => e['reason'])).toEqual(['HostnameRefused', 'HostnameRefused']);
     expect((events[0]!['involvedObject'] as { name: string }).name).toBe('evil');
-    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="invalid-characters"} 1')).toBe(
+    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="invalid_characters"} 1')).toBe(
       true,
     );
-    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="cluster-domain"} 1')).toBe(
+    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="cluster_domain"} 1')).toBe(
       true,
     );
   });

@@ -149,8 +149,8 @@ describe('decideHosts', () => {
       'www.example.com',
     ]);
     expect(decision.rejected.map((r) => [r.ref.name, r.reason])).toEqual([
-      ['evil', 'invalid-characters'],
-      ['evil', 'cluster-domain'],
+      ['evil', 'invalid_characters'],
+      ['evil', 'cluster_domain'],
     ]);
   });
 });
