@@ -96,3 +96,12 @@ describe('render', () => {
     expect(io.err()).toContain("Corefile:3 - Error during parsing: Unknown directive 'proxy'");
   });
 });
+
+test('the cluster domain and relay FQDN follow the one rule: resolv.conf when no flag', async () => {
+  const resolv = () => 'search default.svc.corp.local svc.corp.local corp.local\n';
+  const io = { ...captureIO(kubeadm), readResolvConf: resolv };
+  expect(await runRender(['--corefile', '-', '--host', 'shop.example.com'], io)).toBe(0);
+  expect(io.out()).toContain(
+    'rewrite name exact shop.example.com hairpin-relay.hairpin.svc.corp.local # managed by hairpin',
+  );
+});
