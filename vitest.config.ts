@@ -26,6 +26,12 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'docs',
+          include: ['test/docs/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 900_000,
