@@ -9,7 +9,6 @@ import {
   HOSTS_CONFIGMAP_NAME,
   managedCorefileHosts,
   renderCorefileOverride,
-  type HostRejection,
   type ObjectRef,
 } from '@hairpin/shared';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
@@ -86,10 +85,8 @@ export type EmptyDecision =
       readonly waitMs: number;
     };
 
-export interface ReconcilePlan {
-  readonly hosts: readonly string[];
-  readonly rejected: readonly HostRejection[];
-  readonly proxyMode: DesiredHosts['proxyMode'];
+/** The host decision (hosts, rejections, ipMode Proxy skips), and what to do with it. */
+export interface ReconcilePlan extends DesiredHosts {
   readonly empty: EmptyDecision;
   /** Only the ConfigMaps whose content changes; none unless `empty` is trusted. */
   readonly writes: readonly ConfigMapWrite[];
