@@ -45,10 +45,13 @@ export class ConfigMapWriter {
     edit: DataEdit,
     options: {
       cached?: CachedConfigMap | undefined;
+      /** The edit's result on `cached`, when the caller has computed it already. */
+      edited?: Record<string, string> | undefined;
       create?: { readonly labels: Readonly<Record<string, string>> } | undefined;
     } = {},
   ): Promise<WriteOutcome> {
     let current = options.cached ?? (await this.read(t));
+    let precomputed = options.cached === undefined ? undefined : options.edited;
     for (let attempt = 0; ; attempt++) {
       try {
         if (current === undefined) {
@@ -63,7 +66,8 @@ export class ConfigMapWriter {
           this.log.info({ configMap: `${t.namespace}/${t.name}` }, 'ConfigMap created');
           return 'created';
         }
-        const data = edit(current.data);
+        const data = precomputed ?? edit(current.data);
+        precomputed = undefined;
         if (data === undefined) return 'unchanged';
         await this.core.replaceNamespacedConfigMap({
           name: t.name,

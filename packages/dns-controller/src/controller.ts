@@ -150,7 +150,8 @@ export class DnsController {
     let failed = 0;
     for (const w of plan.writes) {
       try {
-        await this.writer.apply(w.target, w.edit, { cached: w.current, create: w.create });
+        const options = { cached: w.current, edited: w.data, create: w.create };
+        await this.writer.apply(w.target, w.edit, options);
         this.reporter.editable(w.ref);
       } catch (err) {
         if (err instanceof HairpinError) {
