@@ -1,5 +1,5 @@
 // The agent against the fake API server (driven by the real client) and a real file.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePublishedHosts, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
@@ -142,4 +142,21 @@ test('hostile hostnames in the ConfigMap are skipped, valid ones written', async
   );
   agent.start();
   await waitFor(() => read() === base + line('good.example.com'));
+});
+
+test('a hosts file that cannot be written: the agent stays up, not ready, counts and retries', async () => {
+  const { fake, agent, file, written } = await setup();
+  // A directory where the file should be: open() fails (as EACCES or EROFS would).
+  rmSync(file);
+  mkdirSync(file);
+  fake.create(hostsConfigMap(['shop.example.com']));
+  agent.start();
+  await waitFor(async () => /result="error"\} [2-9]/.test(await written()), 10_000);
+  expect(agent.notReadyReason()).toBe('hosts file not synced yet');
+  expect((agent.lastError as NodeJS.ErrnoException).code).toBe('EISDIR');
+  // Fixed on the node: the next retry writes it, and the agent becomes ready.
+  rmdirSync(file);
+  writeFileSync(file, base);
+  await waitFor(() => readFileSync(file, 'utf8') === base + line('shop.example.com'), 15_000);
+  await waitFor(() => agent.notReadyReason() === null);
 });

@@ -31,7 +31,7 @@ export async function runRelay(
     idleTimeoutMs: config.idleTimeoutMs,
     maxConnections: config.maxConnections,
     resolveIntervalMs: config.resolveIntervalMs,
-    log,
+    log: log.child({ component: 'relay' }),
     metrics: createRelayMetrics(registry),
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
   });
@@ -44,7 +44,7 @@ export async function runRelay(
           port: config.admin.port,
           registry,
           notReadyReason: () => (shuttingDown ? 'shutting down' : relay.notReadyReason()),
-          log,
+          log: log.child({ component: 'admin' }),
         });
   try {
     await relay.listen();
