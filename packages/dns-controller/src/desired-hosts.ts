@@ -63,7 +63,7 @@ export function desiredHosts(input: {
     if (found.length > 0 && ingressNeedsNoHairpin(ingress, proxyIPs)) {
       proxyMode.push({
         ref: refOf(ingress, 'networking.k8s.io/v1', 'Ingress')!,
-        hosts: found.map((c) => c.host),
+        hosts: found.flatMap((c) => (typeof c.host === 'string' ? [c.host] : [])),
       });
       continue;
     }

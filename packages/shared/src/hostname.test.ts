@@ -68,6 +68,22 @@ describe('checkHostname refuses hostile and unsuitable names', () => {
     ['cluster.local', 'cluster_domain'],
     ['*.svc.cluster.local', 'cluster_domain'],
     ['CoreDNS.Kube-System.SVC.Cluster.Local', 'cluster_domain'],
+    // the reverse zones CoreDNS's kubernetes plugin serves
+    ['in-addr.arpa', 'reverse_zone'],
+    ['IN-ADDR.ARPA', 'reverse_zone'],
+    ['10.in-addr.arpa', 'reverse_zone'],
+    ['1.0.96.10.in-addr.arpa', 'reverse_zone'],
+    ['*.96.10.in-addr.arpa', 'reverse_zone'],
+    ['*.in-addr.arpa', 'reverse_zone'],
+    ['ip6.arpa', 'reverse_zone'],
+    ['0.0.d.f.ip6.arpa', 'reverse_zone'],
+    ['*.ip6.arpa', 'reverse_zone'],
+    // not strings: YAML `host: [a.com]`, `host: 1`, `host: {a: b}`, `host: true`
+    [['a.com'], 'not_a_string'],
+    [1, 'not_a_string'],
+    [{ a: 'b' }, 'not_a_string'],
+    [true, 'not_a_string'],
+    [null, 'not_a_string'],
   ];
   test.each(cases)('%j -> %s', (raw, reason) => {
     const result = checkHostname(raw, policy);
@@ -96,6 +112,21 @@ describe('allowed suffixes', () => {
     const result = checkHostname(host, restricted);
     expect(result.ok).toBe(allowed);
     if (!result.ok) expect(result.reason).toBe('not_allowed_suffix');
+  });
+
+  test('only the reverse zones themselves: look-alike names pass', () => {
+    for (const host of ['in-addr.arpa.example.com', 'notin-addr.arpa', 'e164.arpa', 'xip6.arpa']) {
+      expect(checkHostname(host, policy)).toEqual({ ok: true, host });
+    }
+  });
+
+  test('a non-string says what it is', () => {
+    expect(checkHostname(['a.com'], policy)).toMatchObject({
+      message: 'hostname is not a string but an array',
+    });
+    expect(checkHostname(7, policy)).toMatchObject({
+      message: 'hostname is not a string but a number',
+    });
   });
 
   test('a custom cluster domain is refused like cluster.local', () => {

@@ -67,6 +67,7 @@ export {
   type ParsedFlags,
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
+export { bytesFromText, textFromBytes } from './file-bytes.ts';
 export {
   decodePublishedHosts,
   encodePublishedHosts,

@@ -153,4 +153,52 @@ describe('decideHosts', () => {
       ['evil', 'cluster_domain'],
     ]);
   });
+
+  test.each([
+    ['an array', ['a.com'], '["a.com"]'],
+    ['a number', 42, '42'],
+    ['an object', { toString: () => 'a.com' }, '{}'],
+    ['a boolean', true, 'true'],
+  ])('a host that is %s is refused as not-a-string, never stringified', (_kind, value, shown) => {
+    const candidates = [
+      ...hostsFromIngress(
+        ingress('odd', {
+          tls: [{ hosts: [value] }],
+          rules: [{ host: value }, { host: 'ok.example.com' }],
+        }),
+        DEFAULT_SOURCE_FILTER,
+      ),
+      ...hostsFromGatewayApi(
+        [
+          {
+            metadata: { name: 'gw', namespace: 'infra' },
+            spec: { listeners: [{ hostname: value }] },
+          },
+        ],
+        [
+          {
+            metadata: { name: 'r', namespace: 'infra' },
+            spec: { parentRefs: [{ name: 'gw' }], hostnames: [value] },
+          },
+        ],
+        DEFAULT_SOURCE_FILTER,
+      ),
+    ];
+    const decision = decideHosts(candidates, policy);
+    expect(decision.hosts).toEqual(['ok.example.com']);
+    expect(decision.rejected.map((r) => [r.ref.kind, r.reason, r.host])).toEqual([
+      ['Ingress', 'not_a_string', shown],
+      ['Ingress', 'not_a_string', shown],
+      ['Gateway', 'not_a_string', shown],
+      ['HTTPRoute', 'not_a_string', shown],
+    ]);
+  });
+
+  test('a host field that is null (YAML `host:`) is no host', () => {
+    const found = hostsFromIngress(
+      ingress('n', { rules: [{ host: null }] }),
+      DEFAULT_SOURCE_FILTER,
+    );
+    expect(found).toEqual([]);
+  });
 });
