@@ -73,7 +73,10 @@ function fetchText(url: string): Promise<string> {
   });
 }
 
-export async function runDemo(argv: readonly string[]): Promise<number> {
+export async function runDemo(
+  argv: readonly string[],
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const flags = parseFlags(argv, {}, DEMO_FLAGS);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems);
   const port = flagValue(flags, 'port') ?? '8080';
@@ -107,7 +110,6 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     ]);
   });
   const relayPort = [...running.relay.addresses().values()][0]!.port;
-  const out = process.stdout;
   out.write(
     `hairpin-relay demo\n` +
       `  backend  127.0.0.1:${backend.port}  HTTP that only accepts PROXY-protocol connections\n` +

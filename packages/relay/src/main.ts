@@ -1,4 +1,5 @@
-// hairpin-relay: the PROXY-protocol relay (DESIGN.md CLIs), or `hairpin-relay demo`.
+// hairpin-relay, the process's only edge (argv, environment, streams, signals): the
+// PROXY-protocol relay (DESIGN.md CLIs), or `hairpin-relay demo`.
 import cluster from 'node:cluster';
 import { Registry } from 'prom-client';
 import { createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';
@@ -10,7 +11,7 @@ import { runPrimary, runWorker } from './workers.ts';
 const argv = process.argv.slice(2);
 
 await runCli(async () => {
-  if (argv[0] === 'demo') return runDemo(argv.slice(1));
+  if (argv[0] === 'demo') return runDemo(argv.slice(1), process.stdout);
   const config = loadConfig(argv, process.env);
   const log = createLogger({ level: config.logLevel, name: 'hairpin-relay' });
   if (config.workers > 1) {
