@@ -12,7 +12,7 @@
 // as a FIN to the ingress (pipe calls end()) and the reply still flows back; a socket is
 // closed only when both of its directions are done. An error on either side destroys both.
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Logger } from '@hairpin/shared/runtime';
+import { listenFailure, type Logger } from '@hairpin/shared/runtime';
 import type { Counter, Gauge } from 'prom-client';
 import type { Route } from './config.ts';
 import type { ConnectionResult, RelayMetrics } from './metrics.ts';
@@ -27,6 +27,8 @@ export interface RelayOptions {
   /** Open connections allowed across all routes; more are closed at once and counted. */
   readonly maxConnections: number;
   readonly resolveIntervalMs: number;
+  /** How long the last good answer is used after the target name stops resolving. */
+  readonly holdNxMs?: number;
   readonly log: Logger;
   readonly metrics: RelayMetrics;
   readonly lookup?: LookupAll;
@@ -79,6 +81,7 @@ export function createRelay(options: RelayOptions): Relay {
     resolver: new TargetResolver(route.targetHost, {
       lookup: options.lookup ?? systemLookup,
       intervalMs: options.resolveIntervalMs,
+      ...(options.holdNxMs === undefined ? {} : { holdNxMs: options.holdNxMs }),
       log,
     }),
     active: metrics.active.labels({ route: route.name }),
@@ -168,6 +171,7 @@ export function createRelay(options: RelayOptions): Relay {
 
       const onConnectError = (err: NodeJS.ErrnoException): void => {
         up.destroy();
+        state.resolver.markFailed(address);
         if (client.destroyed) return;
         if (index + 1 < candidates.length) {
           log.warn(
@@ -235,13 +239,15 @@ export function createRelay(options: RelayOptions): Relay {
                 (socket) => handle(state, socket),
               );
               state.server = server;
-              server.once('error', reject);
+              server.once('error', (err) =>
+                reject(listenFailure(err, 'listen address', state.route.name)),
+              );
               // A deep accept queue, like HAProxy's (its backlog defaults to maxconn): bursts of
               // new connections wait in the kernel instead of being dropped (capped by somaxconn).
               server.listen(
                 { host: state.route.listenHost, port: state.route.listenPort, backlog: 4096 },
                 () => {
-                  server.off('error', reject);
+                  server.removeAllListeners('error');
                   server.on('error', (err) =>
                     log.error({ err, route: state.route.name }, 'listener error'),
                   );

@@ -31,6 +31,7 @@ export async function runRelay(
     idleTimeoutMs: config.idleTimeoutMs,
     maxConnections: config.maxConnections,
     resolveIntervalMs: config.resolveIntervalMs,
+    holdNxMs: config.holdNxMs,
     log: log.child({ component: 'relay' }),
     metrics: createRelayMetrics(registry),
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),

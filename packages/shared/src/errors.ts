@@ -23,6 +23,8 @@ export const ErrorCodes = {
   USAGE: 'HAIRPIN_USAGE',
   /** A target ConfigMap exists but has no entry under the configured key (e.g. `Corefile`). */
   CONFIGMAP_KEY_MISSING: 'HAIRPIN_CONFIGMAP_KEY_MISSING',
+  /** The process could not start (an address in use or not available); a CLI exits 1. */
+  STARTUP: 'HAIRPIN_STARTUP',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -48,5 +50,13 @@ export class ConfigError extends HairpinError {
     super(ErrorCodes.CONFIG, `invalid configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
     this.problems = Object.freeze([...problems]);
+  }
+}
+
+/** A failure to start that the operator must fix; a CLI prints the one-line message, exit 1. */
+export class StartupError extends HairpinError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(ErrorCodes.STARTUP, message, options);
+    this.name = 'StartupError';
   }
 }

@@ -1,6 +1,7 @@
 // Command-line flags with environment-variable twins (DESIGN.md, CLIs): every flag
 // `--some-flag` can also be set as SOME_FLAG (or a named variable); flags win.
 // Pure: callers pass argv and env, and get every problem at once (STYLE.md §4).
+import { isIP } from 'node:net';
 
 export interface FlagSpec {
   /** Long flag name without dashes, e.g. "hosts-file". */
@@ -124,6 +125,11 @@ export function parseHostPort(
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
+/** "HOST:PORT", IPv6 in brackets: the inverse of parseHostPort, for messages and labels. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Flags every component has: the admin endpoint and the log level. */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
   { name: 'admin', env: 'ADMIN_ADDR' },
@@ -140,7 +146,12 @@ export interface CommonConfig {
 
 /** --admin (default 0.0.0.0:9090) and --log-level (default info); problems appended. */
 export function commonConfig(flags: ParsedFlags, problems: string[]): CommonConfig {
-  const admin = parseHostPort(flagValue(flags, 'admin') ?? '0.0.0.0:9090');
+  const raw = flagValue(flags, 'admin') ?? '0.0.0.0:9090';
+  let admin = parseHostPort(raw);
+  if (!('error' in admin) && isIP(admin.host) === 0) {
+    // Resolving a name here would fail at bind time with a stack, or bind somewhere unmeant.
+    admin = { error: `"${raw}": host must be an IP address (0.0.0.0 for every interface)` };
+  }
   if ('error' in admin) problems.push(`--admin ${admin.error}`);
   const level = flagValue(flags, 'log-level') ?? 'info';
   const logLevel = LOG_LEVELS.find((l) => l === level);
@@ -180,6 +191,7 @@ export function parseDuration(text: string, bareUnitMs = 1000): number | undefin
 
 /** "250ms", "5s", "2m": how durations are written in messages and docs. */
 export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0 && ms > 0) return `${ms / 1000}s`;
   return `${ms}ms`;
@@ -211,10 +223,14 @@ export function durationFlag(
   const given = valueOrAlias(flags, name, specs);
   if (given === undefined) return range.fallbackMs;
   const ms = parseDuration(given.raw, given.bareUnitMs);
-  if (ms === undefined || ms < range.minMs || ms > range.maxMs) {
-    problems.push(
-      `--${given.flag} ${JSON.stringify(given.raw)}: expected a duration from ${formatDuration(range.minMs)} to ${formatDuration(range.maxMs)}, such as 250ms, 5s or 2m`,
-    );
+  const where = `--${given.flag} ${JSON.stringify(given.raw)}`;
+  if (ms === undefined) {
+    problems.push(`${where}: expected a duration such as 5s, 500ms or 10m`);
+    return range.fallbackMs;
+  }
+  if (ms < range.minMs || ms > range.maxMs) {
+    const [min, max] = [formatDuration(range.minMs), formatDuration(range.maxMs)];
+    problems.push(`${where}: expected a duration from ${min} to ${max}`);
     return range.fallbackMs;
   }
   return ms;

@@ -1,7 +1,7 @@
 // The public surface of @hairpin/shared: pure functions over plain data, no I/O.
 // Runtime helpers with I/O (logger, admin server, informers) live in ./runtime,
 // the fake Kubernetes API server for tests in ./testing.
-export { ConfigError, ErrorCodes, HairpinError, type ErrorCode } from './errors.ts';
+export { ConfigError, ErrorCodes, HairpinError, StartupError, type ErrorCode } from './errors.ts';
 export {
   checkHostname,
   checkHostnameSyntax,
@@ -55,6 +55,7 @@ export {
   flagValue,
   formatDuration,
   integerFlag,
+  formatHostPort,
   LOG_LEVELS,
   namespaceFlag,
   parseDuration,
