@@ -9,6 +9,7 @@ import { envNameOf, LOG_LEVELS, type FlagSpec } from '../../packages/shared/src/
 import { CONTROLLER_FLAGS } from '../../packages/dns-controller/src/config.ts';
 import {
   createControllerMetrics,
+  createLeaderElectionMetrics,
   RECONCILE_RESULTS,
 } from '../../packages/dns-controller/src/metrics.ts';
 import { AGENT_FLAGS } from '../../packages/hosts-agent/src/config.ts';
@@ -83,6 +84,7 @@ describe('metric tables', () => {
   const registry = new Registry();
   createRelayMetrics(registry);
   createControllerMetrics(registry);
+  createLeaderElectionMetrics(registry);
   createAgentMetrics(registry);
   const registered = registry
     .getMetricsAsArray()

@@ -3,7 +3,7 @@
 // and one reconcile of 10,000 hosts. Not a test: numbers vary with the machine.
 import { silentLogger } from '@hairpin/shared/runtime';
 import { applyCorefileHosts } from '@hairpin/shared';
-import { FakeApiServer } from '@hairpin/shared/testing';
+import { FakeApiServer } from '@hairpin/testing';
 import { loadConfig } from '../src/config.ts';
 import { runDnsController, type RunningController } from '../src/run.ts';
 

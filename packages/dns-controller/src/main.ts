@@ -21,11 +21,16 @@ await runCli(async () => {
       return runRender(argv.slice(1), io);
     case 'cleanup': {
       const { runCleanup } = await import('./cleanup.ts');
-      const config = loadConfig(argv.slice(1), io.env, io);
+      // --force has no environment twin: overriding the check must be said on the command line.
+      const args = argv.slice(1);
+      const force = args.includes('--force');
+      const config = loadConfig(
+        args.filter((a) => a !== '--force'),
+        io.env,
+        io,
+      );
       const log = createLogger({ level: config.logLevel, name: NAME });
-      const problems = await runCleanup(config, { kubeConfig: kubeConfig(), log });
-      for (const p of problems) io.stderr.write(`cleanup: ${p}\n`);
-      return problems.length === 0 ? 0 : 1;
+      return runCleanup(config, { kubeConfig: kubeConfig(), log, stderr: io.stderr, force });
     }
     default: {
       const { runDnsController } = await import('./run.ts');

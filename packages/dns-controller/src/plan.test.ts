@@ -1,12 +1,12 @@
 // planReconcile: every decision of a reconcile, from plain objects, without a server.
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, managedCorefileHosts, parseCorefile } from '@hairpin/shared';
+import { corpusFile } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from './config.ts';
 import { planReconcile, type PlanConfig, type Snapshot } from './plan.ts';
 
-const corpus = (name: string) =>
-  readFileSync(new URL(`../../../../shared/corpus/corefiles/${name}`, import.meta.url), 'utf8');
+const corpus = (name: string) => readFileSync(corpusFile(`corefiles/${name}`), 'utf8');
 const kubeadm = corpus('kubeadm-latest.Corefile');
 const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
 const rule = (h: string) => `rewrite name exact ${h} ${RELAY} # managed by hairpin`;

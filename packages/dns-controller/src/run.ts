@@ -9,7 +9,7 @@ import { LEASE_DURATION_MS, LEASE_RENEW_MS } from './constants.ts';
 import { DnsController } from './controller.ts';
 import { createEventRecorder } from './events.ts';
 import { LeaderElector } from './leader-election.ts';
-import { createControllerMetrics } from './metrics.ts';
+import { createControllerMetrics, createLeaderElectionMetrics } from './metrics.ts';
 
 export interface RunningController {
   readonly controller: DnsController;
@@ -57,6 +57,7 @@ export async function runDnsController(
           leaseDurationMs: LEASE_DURATION_MS,
           renewMs: LEASE_RENEW_MS,
           log: log.child({ component: 'leader-election' }),
+          metrics: createLeaderElectionMetrics(registry),
           onStartedLeading: () => controller.setLeading(true),
           onStoppedLeading: () => controller.setLeading(false),
         });
@@ -64,7 +65,7 @@ export async function runDnsController(
     host: config.admin.host,
     port: config.admin.port,
     registry,
-    notReadyReason: () => controller.notReadyReason(),
+    notReadyReason: () => elector?.notReadyReason() ?? controller.notReadyReason(),
     log: log.child({ component: 'admin' }),
   });
   log.info(

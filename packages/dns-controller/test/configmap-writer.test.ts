@@ -1,7 +1,7 @@
 // The ConfigMapWriter and cleanup against the fake API server, driven by the real client.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { apiStatus, silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer } from '@hairpin/shared/testing';
+import { FakeApiServer } from '@hairpin/testing';
 import { afterEach, expect, test } from 'vitest';
 import { cleanup } from '../src/cleanup.ts';
 import { loadConfig } from '../src/config.ts';

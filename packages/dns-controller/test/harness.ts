@@ -1,14 +1,14 @@
 // A controller wired to the fake API server, as main wires it to a cluster.
 import { readFileSync } from 'node:fs';
 import { createLogger, silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer } from '@hairpin/shared/testing';
+import { corpusFile, FakeApiServer } from '@hairpin/testing';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.ts';
 import type { DnsController } from '../src/controller.ts';
 import { runDnsController } from '../src/run.ts';
 
 export const kubeadmCorefile = readFileSync(
-  new URL('../../../../shared/corpus/corefiles/kubeadm-latest.Corefile', import.meta.url),
+  corpusFile('corefiles/kubeadm-latest.Corefile'),
   'utf8',
 );
 export const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
@@ -49,7 +49,7 @@ export function ingress(
   };
 }
 
-export { waitFor } from '@hairpin/shared/testing';
+export { waitFor } from '@hairpin/testing';
 
 export interface Harness {
   readonly fake: FakeApiServer;

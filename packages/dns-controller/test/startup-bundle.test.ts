@@ -1,8 +1,8 @@
 // A startup failure of the built dns-controller: one line on stderr, no stack trace, the documented
-// exit code (DESIGN.md: invalid configuration 2, an address that cannot be bound 1).
+// exit code (docs/install.md: invalid configuration 2, an address that cannot be bound 1).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adminStartupMismatches } from '@hairpin/shared/testing';
+import { adminStartupMismatches } from '@hairpin/testing';
 import { expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));

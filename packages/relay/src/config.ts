@@ -1,4 +1,4 @@
-// hairpin-relay configuration: flags with environment twins (DESIGN.md CLIs, contract),
+// hairpin-relay configuration: flags with environment twins (a stable CLI: docs/install.md, Configuration),
 // parsed once at the edge; every problem reported at once; the result frozen.
 import { isIP } from 'node:net';
 import {

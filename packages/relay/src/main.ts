@@ -1,5 +1,5 @@
 // hairpin-relay, the process's only edge (argv, environment, streams, signals): the
-// PROXY-protocol relay (DESIGN.md CLIs), or `hairpin-relay demo`.
+// PROXY-protocol relay (docs/relay.md), or `hairpin-relay demo`.
 import cluster from 'node:cluster';
 import { Registry } from 'prom-client';
 import { createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';

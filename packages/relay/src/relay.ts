@@ -1,11 +1,11 @@
 // The relay: accept, connect upstream, write the PROXY header first, then move bytes both
-// ways untouched (STYLE.md §8).
+// ways untouched.
 //
 // Per connection the work is: one upstream socket, one header write, two pipes. Payload
 // is never copied, concatenated or decoded in JavaScript: `pipe` hands each chunk from one
 // socket's read straight to the other's write, and pauses the reader while the writer is
 // full (backpressure, so a slow reader keeps memory flat). `stream.pipeline` was measured
-// slower than `pipe` for short connections (PERF-NOTES.md), and gives nothing here that
+// slower than `pipe` for short connections (measured with `pnpm bench`, docs/relay.md), and gives nothing here that
 // the explicit error/close handling below does not.
 //
 // Half-close: both sockets are created with allowHalfOpen, so a client's FIN is passed on

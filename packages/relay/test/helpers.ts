@@ -154,4 +154,4 @@ export async function metricValue(
   return match?.value ?? 0;
 }
 
-export { waitFor } from '@hairpin/shared/testing';
+export { waitFor } from '@hairpin/testing';

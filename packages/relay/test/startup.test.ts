@@ -1,5 +1,5 @@
 // Every startup failure of the built relay: one line on stderr, no stack trace, and the
-// documented exit code (DESIGN.md: invalid configuration 2, an address that cannot be
+// documented exit code (docs/install.md: invalid configuration 2, an address that cannot be
 // bound 1).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import {
   occupiedPort,
   runNode,
   UNAVAILABLE_ADDRESS,
-} from '@hairpin/shared/testing';
+} from '@hairpin/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));

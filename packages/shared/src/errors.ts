@@ -1,4 +1,4 @@
-// Typed errors with stable codes (STYLE.md §5). Callers match `err.code`; a code is
+// Typed errors with stable codes, one catalogue per package. Callers match `err.code`; a code is
 // never reused for another meaning. Add new codes here, never inline.
 export const ErrorCodes = {
   /** The Corefile does not parse the way CoreDNS would parse it; `line` says where. */
@@ -42,7 +42,7 @@ export class HairpinError extends Error {
   }
 }
 
-/** Every configuration problem at once (STYLE.md §4); a CLI prints each and exits 2. */
+/** Every configuration problem at once; a CLI prints each and exits 2. */
 export class ConfigError extends HairpinError {
   readonly problems: readonly string[];
 

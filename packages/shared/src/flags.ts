@@ -1,6 +1,6 @@
-// Command-line flags with environment-variable twins (DESIGN.md, CLIs): every flag
+// Command-line flags with environment-variable twins (docs/install.md, Configuration): every flag
 // `--some-flag` can also be set as SOME_FLAG (or a named variable); flags win.
-// Pure: callers pass argv and env, and get every problem at once (STYLE.md §4).
+// Pure: callers pass argv and env, and get every problem at once.
 import { isIP } from 'node:net';
 
 export interface FlagSpec {

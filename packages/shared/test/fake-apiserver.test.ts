@@ -3,7 +3,7 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ResilientInformer, silentLogger } from '../src/runtime/index.ts';
-import { FakeApiServer, waitFor } from '../src/testing/index.ts';
+import { FakeApiServer, waitFor } from '@hairpin/testing';
 
 const fakes: FakeApiServer[] = [];
 const informers: ResilientInformer<V1ConfigMap>[] = [];

@@ -3,7 +3,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Registry, Counter } from 'prom-client';
 import { afterEach, expect, test } from 'vitest';
 import { StartupError } from '../errors.ts';
-import { waitFor } from '../testing/wait.ts';
+import { waitFor } from '@hairpin/testing';
 import { ADMIN_MAX_CONNECTIONS, startAdminServer, type AdminServer } from './admin-server.ts';
 import { silentLogger } from './logger.ts';
 

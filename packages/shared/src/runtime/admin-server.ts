@@ -1,4 +1,4 @@
-// The admin endpoint every component serves (DESIGN.md: --admin HOST:PORT):
+// The admin endpoint every component serves (--admin HOST:PORT, docs/install.md):
 // /metrics (prom-client), /healthz (the process is alive), /readyz (it can do its job).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,6 @@
 // The common shape of a component's main(): run, and turn a ConfigError into exit 2
-// with one line per problem (DESIGN.md: "Invalid configuration: exit 2"), and a failure
-// to start into exit 1 with one line (DESIGN.md: "never a stack trace").
+// with one line per problem (invalid configuration: exit 2), and a failure
+// to start into exit 1 with one line (never a stack trace).
 import { ConfigError, StartupError } from '../errors.ts';
 
 /** An error from the system (a failed bind, open, connect): its message says it all. */

@@ -11,7 +11,7 @@ export { listenFailure } from './startup-error.ts';
 export { processIO, readInput, type CliIO } from './input.ts';
 export { ResilientInformer, type InformerOptions, type ListResult } from './informer.ts';
 export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';
-export { apiStatus, isConflict, isNotFound } from './api-status.ts';
+export { apiStatus, describeApiError, isConflict, isNotFound } from './api-status.ts';
 export {
   done,
   retry,

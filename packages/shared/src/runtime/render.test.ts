@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { ErrorCodes, HairpinError } from '../errors.ts';
-import { captureIO } from '../testing/cli.ts';
+import { captureIO } from '@hairpin/testing';
 import { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';
 
 test('every render failure has a code; usage problems print their message alone, exit 2', async () => {

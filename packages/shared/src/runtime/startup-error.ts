@@ -1,4 +1,4 @@
-// Startup failures, worded alike by every component (DESIGN.md: an address in use or not
+// Startup failures, worded alike by every component (docs/install.md: an address in use or not
 // available exits 1 with one line, never a stack trace). A listener's 'error' before it
 // is listening goes through listenFailure; runCli prints the StartupError's message.
 import { StartupError } from '../errors.ts';

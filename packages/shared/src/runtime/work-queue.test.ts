@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { waitFor } from '../testing/wait.ts';
+import { waitFor } from '@hairpin/testing';
 import { done, retry, terminal, WorkQueue, type WorkResult } from './work-queue.ts';
 
 const queues: WorkQueue[] = [];

@@ -2,7 +2,14 @@
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import type { CliIO } from '../runtime/input.ts';
+
+/** The streams and environment a component's CLI runs with (the shape of its CliIO). */
+export interface CliIO {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
 
 export interface CapturedIO extends CliIO {
   readonly out: () => string;
@@ -68,7 +75,7 @@ export async function occupiedPort(): Promise<{ readonly port: number; close(): 
 /**
  * Runs `script` with each --admin failure every component reports alike (an address in
  * use, one not on this host, a host that is not an IP) and returns how the result differed
- * from the contract (DESIGN.md: exit 1 or 2, one line on stderr, no stack): [] when none.
+ * from the contract (docs/install.md: exit 1 or 2, one line on stderr, no stack): [] when none.
  */
 export async function adminStartupMismatches(
   script: string,
