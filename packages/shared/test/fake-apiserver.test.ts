@@ -2,7 +2,7 @@
 // informer against it (outages, dropped streams, 5xx, 410).
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ResilientInformer, silentLogger } from '../src/runtime/index.ts';
+import { apiStatus, ResilientInformer, silentLogger } from '../src/runtime/index.ts';
 import { FakeApiServer, waitFor } from '@hairpin/testing';
 
 const fakes: FakeApiServer[] = [];
@@ -25,10 +25,6 @@ const cm = (name: string, data: Record<string, string>): V1ConfigMap => ({
   data,
 });
 
-function statusOf(err: unknown): number | undefined {
-  return (err as { code?: number }).code;
-}
-
 describe('FakeApiServer with the real client', () => {
   test('create, get, list resourceVersion, 404, 409 on create and on a stale replace', async () => {
     const { api } = await start();
@@ -46,10 +42,10 @@ describe('FakeApiServer with the real client', () => {
 
     await expect(
       api.readNamespacedConfigMap({ namespace: 'hairpin', name: 'nope' }),
-    ).rejects.toSatisfy((e) => statusOf(e) === 404);
+    ).rejects.toSatisfy((e) => apiStatus(e) === 404);
     await expect(
       api.createNamespacedConfigMap({ namespace: 'hairpin', body: cm('a', {}) }),
-    ).rejects.toSatisfy((e) => statusOf(e) === 409);
+    ).rejects.toSatisfy((e) => apiStatus(e) === 409);
 
     const updated = await api.replaceNamespacedConfigMap({
       namespace: 'hairpin',
@@ -66,7 +62,7 @@ describe('FakeApiServer with the real client', () => {
         name: 'a',
         body: { ...created, data: { k: '3' } },
       }),
-    ).rejects.toSatisfy((e) => statusOf(e) === 409);
+    ).rejects.toSatisfy((e) => apiStatus(e) === 409);
   });
 
   test('a replace that changes nothing keeps the resourceVersion and emits no event', async () => {
