@@ -88,7 +88,7 @@ export async function runDnsController(
       controller.setLeading(false);
       await elector?.stop();
       await controller.stop();
-      await admin.close();
+      await admin.stop();
     },
   };
 }

@@ -52,7 +52,7 @@ export async function runHostsAgent(
     admin,
     async stop() {
       await agent.stop();
-      await admin.close();
+      await admin.stop();
     },
   };
 }

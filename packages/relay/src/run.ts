@@ -50,7 +50,7 @@ export async function runRelay(
   try {
     await relay.listen();
   } catch (err) {
-    await admin?.close();
+    await admin?.stop();
     await relay.close(0);
     throw err;
   }
@@ -67,7 +67,7 @@ export async function runRelay(
           'shutting down',
         );
         await relay.close(config.drainTimeoutMs);
-        await admin?.close();
+        await admin?.stop();
         log.info('stopped');
       })();
       return done;

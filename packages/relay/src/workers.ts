@@ -62,7 +62,7 @@ export async function runPrimary(config: RelayConfig, log: Logger): Promise<numb
   const workers = [...readiness.keys()];
   for (const w of workers) w.process.kill('SIGTERM');
   await Promise.all(workers.map((w) => (w.isDead() ? undefined : once(w, 'exit'))));
-  await admin.close();
+  await admin.stop();
   log.info('stopped');
   return 0;
 }

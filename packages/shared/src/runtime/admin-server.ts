@@ -49,7 +49,7 @@ const DROP_LOG_INTERVAL_MS = 10_000;
 export interface AdminServer {
   readonly server: Server;
   readonly address: AddressInfo;
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
@@ -121,7 +121,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   return {
     server,
     address,
-    close: () =>
+    stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
