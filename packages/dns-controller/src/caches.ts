@@ -13,12 +13,8 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
-import {
-  isNotFound,
-  ResilientInformer,
-  type ListResult,
-  type Logger,
-} from '@hairpin/shared/runtime';
+import { ResilientInformer, type ListResult } from '@hairpin/shared/kube';
+import { isNotFound, type Logger } from '@hairpin/shared/runtime';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
 import { INFORMER_BACKOFF } from './constants.ts';
 import type { Snapshot } from './plan.ts';

@@ -19,14 +19,8 @@ import {
   type HostnamePolicy,
   type PublishedHosts,
 } from '@hairpin/shared';
-import {
-  done,
-  ResilientInformer,
-  retry,
-  WorkQueue,
-  type Logger,
-  type WorkResult,
-} from '@hairpin/shared/runtime';
+import { ResilientInformer } from '@hairpin/shared/kube';
+import { done, retry, WorkQueue, type Logger, type WorkResult } from '@hairpin/shared/runtime';
 import { editFileInPlace } from './hosts-file-writer.ts';
 import type { AgentMetrics } from './metrics.ts';
 

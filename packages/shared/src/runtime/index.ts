@@ -9,7 +9,6 @@ export {
 export { runCli, untilSignal } from './cli.ts';
 export { listenFailure } from './startup-error.ts';
 export { processIO, readInput, type CliIO } from './input.ts';
-export { ResilientInformer, type InformerOptions, type ListResult } from './informer.ts';
 export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';
 export { apiStatus, describeApiError, isConflict, isNotFound } from './api-status.ts';
 export {
