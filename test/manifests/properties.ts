@@ -377,10 +377,12 @@ export function describeManifestProperties(
     test('the manifests run the entrypoints the Dockerfile ships', () => {
       const dockerfile = readFileSync(dockerfileUrl, 'utf8');
       for (const w of workloads) {
-        const [node, script] = w.obj['spec']['template']['spec']['containers'][0][
+        const [node, ...args] = w.obj['spec']['template']['spec']['containers'][0][
           'command'
         ] as string[];
         expect(node).toBe('/nodejs/bin/node');
+        // Node's own flags (the relay's --max-semi-space-size) come before the script.
+        const script = args.find((a) => !a.startsWith('-'));
         const copied = dockerfile
           .split('\n')
           .filter((l) => l.startsWith('COPY --from=build '))
