@@ -16,7 +16,7 @@ import { createEventRecorder } from './events.ts';
 import { LeaderElector } from './leader-election.ts';
 import { createControllerMetrics } from './metrics.ts';
 
-function readResolvConf(): string | undefined {
+export function readResolvConf(): string | undefined {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
@@ -66,6 +66,7 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
     port: config.admin.port,
     registry,
     notReadyReason: () => controller.notReadyReason(),
+    jsonRoutes: { '/status': () => controller.status() },
     log,
   });
   log.info(

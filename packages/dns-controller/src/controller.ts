@@ -23,9 +23,10 @@ import {
 } from '@hairpin/shared';
 import { ResilientInformer, type ListResult, type Logger } from '@hairpin/shared/runtime';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
-import { desiredHosts } from './desired-hosts.ts';
+import { desiredHosts, type DesiredHosts } from './desired-hosts.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
+import { buildStatus, ConfigMapWriteLog, type StatusReport } from './status.ts';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -76,6 +77,8 @@ export class DnsController {
   private proxyModeSignature = '';
   /** Hosts written by the last successful reconcile (undefined: none yet). */
   lastHosts: readonly string[] | undefined;
+  /** Each target's last write outcome, for /status. */
+  readonly writes = new ConfigMapWriteLog();
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -148,6 +151,34 @@ export class DnsController {
   notReadyReason(): string | null {
     const waiting = this.informers.find((i) => !i.synced);
     return waiting === undefined ? null : 'caches not synced yet';
+  }
+
+  /** The /status report: the decision from the caches now, this replica's writes. */
+  status(): StatusReport {
+    return buildStatus({
+      identity: this.o.config.podName,
+      leader: this.leading,
+      synced: this.notReadyReason() === null,
+      decision: this.decide(),
+      writes: this.writes.list(),
+      now: new Date(),
+    });
+  }
+
+  private decide(): DesiredHosts {
+    const { config } = this.o;
+    return desiredHosts({
+      ingresses: this.ingresses.list(),
+      gateways: this.gateways?.list() ?? [],
+      routes: this.routes?.list() ?? [],
+      services: this.services.list(),
+      filter: {
+        ingressSources: config.sources,
+        ingressClasses: config.ingressClasses,
+        gatewayClasses: config.gatewayClasses,
+      },
+      policy: { clusterDomain: config.clusterDomain, allowedSuffixes: config.allowedSuffixes },
+    });
   }
 
   get gatewayApiFound(): boolean {
@@ -231,18 +262,7 @@ export class DnsController {
     }
     const end = metrics.reconcileSeconds.startTimer();
     try {
-      const decision = desiredHosts({
-        ingresses: this.ingresses.list(),
-        gateways: this.gateways?.list() ?? [],
-        routes: this.routes?.list() ?? [],
-        services: this.services.list(),
-        filter: {
-          ingressSources: config.sources,
-          ingressClasses: config.ingressClasses,
-          gatewayClasses: config.gatewayClasses,
-        },
-        policy: { clusterDomain: config.clusterDomain, allowedSuffixes: config.allowedSuffixes },
-      });
+      const decision = this.decide();
       this.reportRejections(decision.rejected);
       this.reportProxyMode(decision.proxyMode);
       const hosts = decision.hosts;
@@ -378,11 +398,11 @@ export class DnsController {
     target: ConfigMapTarget,
     cached: V1ConfigMap,
     edit: (cm: V1ConfigMap) => V1ConfigMap | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     let current = cached;
     for (let attempt = 0; ; attempt++) {
       const next = edit(current);
-      if (next === undefined) return;
+      if (next === undefined) return false;
       try {
         await this.core.replaceNamespacedConfigMap({
           name: target.name,
@@ -393,7 +413,7 @@ export class DnsController {
           { configMap: `${target.namespace}/${target.name}`, key: target.key },
           'ConfigMap updated',
         );
-        return;
+        return true;
       } catch (err) {
         if (statusCode(err) !== 409 || attempt >= 5) throw err;
         this.o.metrics.reconciles.inc({ result: 'conflict' });
@@ -415,6 +435,7 @@ export class DnsController {
     const where = `${target.namespace}/${target.name}`;
     if (cm === undefined) {
       this.o.log.warn({ configMap: where }, 'CoreDNS ConfigMap not found: waiting for it');
+      this.writes.record(target, 'waiting', 'ConfigMap not found');
       return true;
     }
     const options = {
@@ -422,7 +443,7 @@ export class DnsController {
       extraDirectives: this.o.config.extraDirectives,
     };
     try {
-      await this.replaceConfigMap(target, cm, (current) => {
+      const written = await this.replaceConfigMap(target, cm, (current) => {
         const text = current.data?.[target.key];
         if (text === undefined) {
           throw new HairpinError(ErrorCodes.INPUT, `ConfigMap ${where} has no key ${target.key}`);
@@ -432,8 +453,10 @@ export class DnsController {
           ? undefined
           : { ...current, data: { ...current.data, [target.key]: edited } };
       });
+      this.writes.record(target, written ? 'written' : 'unchanged');
       return true;
     } catch (err) {
+      this.writes.record(target, 'failed', err);
       if (err instanceof HairpinError) {
         // Never written back: reported, and retried on the next change.
         this.o.log.error(
@@ -461,7 +484,10 @@ export class DnsController {
     const cm = informer.get(target.name, target.namespace);
     try {
       if (cm === undefined) {
-        if (content === '') return true;
+        if (content === '') {
+          this.writes.record(target, 'unchanged');
+          return true;
+        }
         await this.core.createNamespacedConfigMap({
           namespace: target.namespace,
           body: {
@@ -469,17 +495,20 @@ export class DnsController {
             data: { [target.key]: content },
           },
         });
+        this.writes.record(target, 'written');
         return true;
       }
-      await this.replaceConfigMap(target, cm, (current) => {
+      const written = await this.replaceConfigMap(target, cm, (current) => {
         const data = { ...current.data };
         if ((data[target.key] ?? '') === content) return undefined;
         if (content === '') delete data[target.key];
         else data[target.key] = content;
         return { ...current, data };
       });
+      this.writes.record(target, written ? 'written' : 'unchanged');
       return true;
     } catch (err) {
+      this.writes.record(target, 'failed', err);
       this.o.log.error(
         { err, configMap: `${target.namespace}/${target.name}` },
         'import ConfigMap update failed',
@@ -493,7 +522,13 @@ export class DnsController {
     const { namespace, relayService } = this.o.config;
     const svc = this.services.get(relayService, namespace);
     const ip = svc?.spec?.clusterIP;
+    const target = { namespace, name: HOSTS_CONFIGMAP_NAME, key: 'hosts' };
     if (ip === undefined || ip === '' || ip === 'None') {
+      this.writes.record(
+        target,
+        'waiting',
+        `Service ${namespace}/${relayService} has no ClusterIP`,
+      );
       this.o.log.warn(
         { service: `${namespace}/${relayService}` },
         'relay Service has no ClusterIP yet: hairpin-hosts not published',
@@ -501,7 +536,6 @@ export class DnsController {
       return true;
     }
     const data = encodePublishedHosts({ hosts, relayIP: ip });
-    const target = { namespace, name: HOSTS_CONFIGMAP_NAME, key: 'hosts' };
     const cm = this.published.get(HOSTS_CONFIGMAP_NAME, namespace);
     try {
       if (cm === undefined) {
@@ -516,16 +550,19 @@ export class DnsController {
             data,
           },
         });
+        this.writes.record(target, 'written');
         return true;
       }
-      await this.replaceConfigMap(target, cm, (current) =>
+      const written = await this.replaceConfigMap(target, cm, (current) =>
         JSON.stringify(current.data ?? {}) === JSON.stringify(data)
           ? undefined
           : { ...current, data },
       );
+      this.writes.record(target, written ? 'written' : 'unchanged');
       return true;
     } catch (err) {
       if (statusCode(err) === 409) return true; // created meanwhile: the watch brings it, next reconcile updates it
+      this.writes.record(target, 'failed', err);
       this.o.log.error({ err }, 'publishing hairpin-hosts failed');
       return false;
     }

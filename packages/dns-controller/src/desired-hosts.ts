@@ -1,5 +1,6 @@
 // The pure half of the controller: from the objects in the caches to the host set.
 import {
+  classFilteredHosts,
   decideHosts,
   hostsFromGatewayApi,
   hostsFromIngress,
@@ -14,6 +15,8 @@ import {
 export interface DesiredHosts extends HostDecision {
   /** Ingresses left out because their load balancer reports ipMode: Proxy (KEP-1860). */
   readonly proxyMode: readonly { readonly ref: ObjectRef; readonly hosts: readonly string[] }[];
+  /** Candidates only the ingress / gateway class filter keeps out (reported, never managed). */
+  readonly classFiltered: readonly HostCandidate[];
 }
 
 type Obj = { metadata?: { namespace?: string; name?: string }; spec?: unknown; status?: unknown };
@@ -70,5 +73,9 @@ export function desiredHosts(input: {
     candidates.push(...found);
   }
   candidates.push(...hostsFromGatewayApi(input.gateways, input.routes, input.filter));
-  return { ...decideHosts(candidates, input.policy), proxyMode };
+  return {
+    ...decideHosts(candidates, input.policy),
+    proxyMode,
+    classFiltered: classFilteredHosts(input, input.filter),
+  };
 }

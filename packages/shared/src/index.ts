@@ -31,6 +31,7 @@ export {
   parseHostsEntries,
 } from './hosts-file.ts';
 export {
+  classFilteredHosts,
   decideHosts,
   DEFAULT_SOURCE_FILTER,
   ingressClassOf,

@@ -45,6 +45,8 @@ export interface HostRejection {
 export interface HostDecision {
   /** Valid, allowed, lower-cased, unique, sorted. */
   readonly hosts: readonly string[];
+  /** Each accepted candidate as its normalised host, with its object (the hosts' sources). */
+  readonly accepted: readonly HostCandidate[];
   readonly rejected: readonly HostRejection[];
 }
 
@@ -164,11 +166,41 @@ export function decideHosts(
   policy: HostnamePolicy,
 ): HostDecision {
   const hosts = new Set<string>();
+  const accepted: HostCandidate[] = [];
   const rejected: HostRejection[] = [];
   for (const { host, ref } of candidates) {
     const check = checkHostname(host, policy);
-    if (check.ok) hosts.add(check.host);
-    else rejected.push({ host, reason: check.reason, message: check.message, ref });
+    if (check.ok) {
+      hosts.add(check.host);
+      accepted.push({ host: check.host, ref });
+    } else rejected.push({ host, reason: check.reason, message: check.message, ref });
   }
-  return { hosts: [...hosts].sort(), rejected };
+  return { hosts: [...hosts].sort(), accepted, rejected };
+}
+
+/**
+ * The candidates that only the ingress / gateway class filter keeps out: what the same
+ * objects would give with no class filter, minus what they give with it. (An HTTPRoute
+ * counts when it is attached to existing Gateways, none of them selected.) For reports
+ * only: what is managed comes from hostsFromIngress / hostsFromGatewayApi alone.
+ */
+export function classFilteredHosts(
+  objects: {
+    readonly ingresses: readonly unknown[];
+    readonly gateways: readonly unknown[];
+    readonly routes: readonly unknown[];
+  },
+  filter: SourceFilter,
+): HostCandidate[] {
+  if (filter.ingressClasses.length === 0 && filter.gatewayClasses.length === 0) return [];
+  const all = (f: SourceFilter): HostCandidate[] => [
+    ...objects.ingresses.flatMap((i) => hostsFromIngress(i, f)),
+    ...hostsFromGatewayApi(objects.gateways, objects.routes, f),
+  ];
+  const key = (c: HostCandidate): string =>
+    `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}\n${c.host}`;
+  const kept = new Set(all(filter).map(key));
+  return all({ ...filter, ingressClasses: [], gatewayClasses: [] }).filter(
+    (c) => !kept.has(key(c)),
+  );
 }

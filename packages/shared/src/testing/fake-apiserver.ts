@@ -11,7 +11,7 @@
 // - replace (PUT) with a stale metadata.resourceVersion is 409 Conflict; a replace that
 //   changes nothing returns 200 with the same resourceVersion and emits no event;
 // - create of an existing name is 409 AlreadyExists; get of a missing one is 404;
-// - label selectors (equality) and field selectors metadata.name / metadata.namespace;
+// - label selectors (equality) and field selectors (equality on a dotted path);
 // - discovery for the groups it serves; the Gateway API group only after
 //   installGatewayApi(), as if its CRDs had been applied;
 // - fault hooks: drop every watch, refuse connections (stop listening, then listen again
@@ -620,12 +620,11 @@ export class FakeApiServer {
       .map((s) => s.split('=') as [string, string]);
     return (o) =>
       labels.every(([k, v]) => o.metadata?.labels?.[k] === v) &&
-      fields.every(([k, v]) =>
-        k === 'metadata.name'
-          ? o.metadata?.name === v
-          : k === 'metadata.namespace'
-            ? o.metadata?.namespace === v
-            : false,
+      // Any dotted path to a string field (metadata.name, reason, involvedObject.kind).
+      fields.every(
+        ([k, v]) =>
+          k.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown>)?.[part], o) ===
+          v,
       );
   }
 
