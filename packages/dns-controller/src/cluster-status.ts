@@ -305,10 +305,14 @@ export function formatClusterStatus(s: ClusterStatus): string {
   else {
     out.push(
       table(
-        ['HOST', 'STATE', 'WHERE / WHY', 'OBJECT'],
+        ['HOST', 'STATE', 'OBJECT', 'WHERE / WHY'],
         s.hosts.map((h) => [
           h.host === '' ? '-' : h.host,
           h.state,
+          h.sources
+            .map((o) => `${o.kind} ${o.namespace}/${o.name}`)
+            .concat(h.lastSeen === undefined ? [] : [`(${since(h.lastSeen)})`])
+            .join(' ') || '-',
           h.state === 'managed'
             ? [
                 (h.in ?? []).map((k) => short(k, s.namespace)).join(', '),
@@ -317,10 +321,6 @@ export function formatClusterStatus(s: ClusterStatus): string {
                   : []),
               ].join('; ')
             : (h.message ?? ''),
-          h.sources
-            .map((o) => `${o.kind} ${o.namespace}/${o.name}`)
-            .concat(h.lastSeen === undefined ? [] : [`(${since(h.lastSeen)})`])
-            .join(' '),
         ]),
       ),
     );
@@ -328,14 +328,14 @@ export function formatClusterStatus(s: ClusterStatus): string {
   out.push('');
   out.push(
     table(
-      ['CONFIGMAP', 'KEY', 'ROLE', 'STATE', 'HOSTS', 'LAST CHANGE'],
+      ['CONFIGMAP', 'KEY', 'ROLE', 'HOSTS', 'LAST CHANGE', 'STATE'],
       s.configMaps.map((c) => [
         `${c.namespace}/${c.name}`,
         c.key,
         c.role,
-        c.error === undefined ? c.state : `${c.state}: ${c.error}`,
         String(c.hosts),
         since(c.lastChange),
+        c.error === undefined ? c.state : `${c.state}: ${c.error}`,
       ]),
     ),
   );

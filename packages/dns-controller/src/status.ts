@@ -200,10 +200,11 @@ export function describeError(err: unknown): string {
     const status = (body as { message?: unknown } | undefined)?.message;
     return oneLine(`HTTP ${e.code}${typeof status === 'string' ? `: ${status}` : ''}`);
   }
-  if (typeof e.code === 'string' && !message.includes(e.code)) {
-    return oneLine(`${e.code}: ${message}`);
-  }
-  return oneLine(message);
+  const text =
+    typeof e.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+  // fetch's "fetch failed" says why only in its cause (ECONNREFUSED, a TLS error, ...).
+  const cause = (err as { cause?: unknown }).cause;
+  return oneLine(cause === undefined || cause === err ? text : `${text}: ${describeError(cause)}`);
 }
 
 function oneLine(text: string): string {
