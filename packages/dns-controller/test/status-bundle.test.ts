@@ -178,7 +178,6 @@ test('/status: every host with its state and objects, the ConfigMaps written, le
 });
 
 test('status: a table a human can paste into a bug report', async () => {
-  if (process.env['SHOW']) console.log((await runNode(main, ['status'], { env: cliEnv() })).stdout);
   const r = await runNode(main, ['status', '--namespace', 'hairpin'], { env: cliEnv() });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
