@@ -151,6 +151,9 @@ describe('formatClusterStatus', () => {
   test('the leader, a host table and a ConfigMap table', () => {
     const text = formatClusterStatus(buildClusterStatus(config, seen, now));
     expect(text).toContain('leader: pod-a (Lease hairpin/hairpin-dns-controller renewed 2s ago)\n');
+    expect(text).toContain(
+      '\n  kubectl get --raw /api/v1/namespaces/hairpin/pods/pod-a:9090/proxy/status\n',
+    );
     expect(text).toMatch(
       /^b\.example\.com +managed +- +hairpin-hosts, kube-system\/coredns:Corefile; MISSING from kube-system\/coredns-custom:hairpin.override$/m,
     );

@@ -96,6 +96,11 @@ export interface ClusterStatus {
   readonly namespace: string;
   readonly generatedAt: string;
   readonly leader: ClusterLeader;
+  /**
+   * The leader's /status (every host with its objects, skipped and class-filtered ones
+   * too) through the API server's pod proxy: `kubectl get --raw <this>`. null: no holder.
+   */
+  readonly controllerStatusPath: string | null;
   readonly hosts: readonly ClusterHost[];
   readonly configMaps: readonly ClusterConfigMap[];
 }
@@ -201,10 +206,15 @@ export function buildClusterStatus(
       sources: [],
     };
   });
+  const leader = leaderOf(`${config.namespace}/${config.leaseName}`, seen.lease, now);
   return {
     namespace: config.namespace,
     generatedAt: now.toISOString(),
-    leader: leaderOf(`${config.namespace}/${config.leaseName}`, seen.lease, now),
+    leader,
+    controllerStatusPath:
+      leader.holder === null
+        ? null
+        : `/api/v1/namespaces/${config.namespace}/pods/${encodeURIComponent(leader.holder)}:${config.admin.port}/proxy/status`,
     hosts: [...managed, ...refusals(seen.events)],
     configMaps,
   };
@@ -339,10 +349,12 @@ export function formatClusterStatus(s: ClusterStatus): string {
       ]),
     ),
   );
-  out.push('');
-  out.push(
-    'Hosts skipped (ipMode: Proxy) or left out by class are listed only by the controller:',
-    `  kubectl -n ${s.namespace} port-forward deploy/hairpin-dns-controller 9090 & curl -s localhost:9090/status`,
-  );
+  if (s.controllerStatusPath !== null) {
+    out.push(
+      '',
+      "Each host's objects, and the hosts skipped (ipMode: Proxy) or left out by class, are in the controller's /status:",
+      `  kubectl get --raw ${s.controllerStatusPath}`,
+    );
+  }
   return `${out.join('\n')}\n`;
 }

@@ -198,6 +198,9 @@ test('status: a table a human can paste into a bug report', async () => {
   );
   expect(out).toMatch(/^hairpin\/hairpin-hosts +hosts +published +3 +- +ok$/m);
   expect(out).not.toContain('proxied.example.com'); // only the controller's /status knows
+  expect(out).toContain(
+    '\n  kubectl get --raw /api/v1/namespaces/hairpin/pods/pod-a:9090/proxy/status\n',
+  );
 });
 
 test('status --output json', async () => {
@@ -210,6 +213,7 @@ test('status --output json', async () => {
     holder: 'pod-a',
     fresh: true,
   });
+  expect(s.controllerStatusPath).toBe('/api/v1/namespaces/hairpin/pods/pod-a:9090/proxy/status');
   expect(s.hosts.map((h) => `${h.state} ${h.host}`)).toEqual([
     'managed *.apps.example.com',
     'managed shop.example.com',
