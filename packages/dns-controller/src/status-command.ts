@@ -20,19 +20,26 @@ export const STATUS_USAGE =
   'usage: hairpin-dns-controller status [--namespace NS] [--output text|json] [controller flags]';
 
 /** --output text|json (also -o), taken out before the controller's flags are parsed. */
-function takeOutput(argv: readonly string[]): { output: 'text' | 'json'; rest: string[] } {
+function takeOutput(argv: readonly string[]): {
+  output: 'text' | 'json';
+  rest: string[];
+  problems: string[];
+} {
   const rest: string[] = [];
+  const problems: string[] = [];
   let output: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--output' || arg === '-o') output = argv[++i] ?? '';
-    else if (arg.startsWith('--output=')) output = arg.slice('--output='.length);
+    if (arg === '--output' || arg === '-o') {
+      output = argv[++i];
+      if (output === undefined) problems.push('--output needs a value');
+    } else if (arg.startsWith('--output=')) output = arg.slice('--output='.length);
     else rest.push(arg);
   }
   if (output !== undefined && output !== 'text' && output !== 'json') {
-    throw new ConfigError([`--output ${JSON.stringify(output)}: expected text or json`]);
+    problems.push(`--output ${JSON.stringify(output)}: expected text or json`);
   }
-  return { output: output ?? 'text', rest };
+  return { output: output === 'json' ? 'json' : 'text', rest, problems };
 }
 
 class ReadFailure extends Error {
@@ -67,10 +74,18 @@ export async function runStatus(
     io.stdout.write(`${STATUS_USAGE}\n`);
     return 0;
   }
-  const { output, rest } = takeOutput(argv);
-  const config = loadConfig(rest, io.env, {
-    readResolvConf: options.readResolvConf ?? (() => undefined),
-  });
+  const { output, rest, problems } = takeOutput(argv);
+  let config;
+  try {
+    config = loadConfig(rest, io.env, {
+      readResolvConf: options.readResolvConf ?? (() => undefined),
+    });
+  } catch (err) {
+    // Every problem at once: ours with the controller flags' ones.
+    if (err instanceof ConfigError) throw new ConfigError([...problems, ...err.problems]);
+    throw err;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   let kc: KubeConfig;
   try {
     kc = options.kubeConfig?.() ?? defaultKubeConfig();

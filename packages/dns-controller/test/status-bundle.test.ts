@@ -240,9 +240,11 @@ test('status: forbidden, or no API server: one line on stderr, exit 1, nothing o
     /^status: not allowed to list Events \(reason=HostnameRefused\) in all namespaces: HTTP 403: injected failure \(.*\)\n$/,
   );
 
-  const bad = await runNode(main, ['status', '--output', 'yaml'], { env: cliEnv() });
+  const bad = await runNode(main, ['status', '--output', 'yaml', 'extra'], { env: cliEnv() });
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toBe('error: --output "yaml": expected text or json\n');
+  expect(bad.stderr).toBe(
+    'error: --output "yaml": expected text or json\nerror: unexpected argument extra\n',
+  );
 
   child.kill('SIGTERM');
   await once(child, 'exit');
