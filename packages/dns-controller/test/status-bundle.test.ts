@@ -248,9 +248,15 @@ test('status: forbidden, or no API server: one line on stderr, exit 1, nothing o
 
   child.kill('SIGTERM');
   await once(child, 'exit');
-  const released = await runNode(main, ['status'], { env: cliEnv() });
-  expect(released.stdout).toMatch(
-    /^leader: none \(Lease hairpin\/hairpin-dns-controller released, /m,
+  // The Lease as the controller left it (released on SIGTERM, unless a renewal in flight
+  // won the race), as the command reads it.
+  const lease = fake.get('coordination.k8s.io/v1', 'Lease', 'hairpin', 'hairpin-dns-controller');
+  const holder = (lease?.['spec'] as { holderIdentity?: string }).holderIdentity ?? '';
+  const after = await runNode(main, ['status'], { env: cliEnv() });
+  expect(after.stdout).toMatch(
+    holder === ''
+      ? /^leader: none \(Lease hairpin\/hairpin-dns-controller released, renewed \d+s ago: expired\)$/m
+      : /^leader: pod-a \(Lease hairpin\/hairpin-dns-controller renewed \d+s ago\)$/m,
   );
 
   await fake.stop();
