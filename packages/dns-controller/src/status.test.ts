@@ -46,9 +46,9 @@ describe('buildStatus', () => {
     expect(
       report.hosts.map((h) => [h.host, h.state, h.reason, h.sources.map((s) => s.name)]),
     ).toEqual([
-      ['proxied.example.com', 'skipped', 'ipmode-proxy', ['lb']],
+      ['proxied.example.com', 'skipped', 'ipmode_proxy', ['lb']],
       ['shop.example.com', 'managed', undefined, ['a', 'b']],
-      ['shop.example.com', 'filtered', 'ingress-class', ['other']],
+      ['shop.example.com', 'filtered', 'ingress_class', ['other']],
       ['x..example.com', 'rejected', 'invalid-characters', ['a', 'b']],
     ]);
     expect(report.hosts[1]!.sources[0]).toEqual({ kind: 'Ingress', namespace: 'shop', name: 'a' });

@@ -22,7 +22,7 @@ export interface HostStatus {
   /** Normalised for managed hosts; as written on the object otherwise. */
   readonly host: string;
   readonly state: HostState;
-  /** rejected: the refusal code; skipped: `ipmode-proxy`; filtered: `ingress-class` or `gateway-class`. */
+  /** rejected: the refusal code; skipped: `ipmode_proxy`; filtered: `ingress_class` or `gateway_class`. */
   readonly reason?: string;
   readonly message?: string;
   readonly sources: readonly SourceObject[];
@@ -92,7 +92,7 @@ export function buildStatus(input: {
         {
           host,
           state: 'skipped',
-          reason: 'ipmode-proxy',
+          reason: 'ipmode_proxy',
           message: 'its load balancer reports ipMode: Proxy (KEP-1860): no hairpin needed',
         },
         s.ref,
@@ -123,13 +123,13 @@ function filteredRow(c: HostCandidate): Omit<HostStatus, 'sources'> {
     ? {
         host: c.host,
         state: 'filtered',
-        reason: 'ingress-class',
+        reason: 'ingress_class',
         message: 'its ingress class is not one of --ingress-class',
       }
     : {
         host: c.host,
         state: 'filtered',
-        reason: 'gateway-class',
+        reason: 'gateway_class',
         message: 'its Gateway class is not one of --gateway-class',
       };
 }

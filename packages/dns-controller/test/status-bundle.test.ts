@@ -145,19 +145,19 @@ test('/status: every host with its state and objects, the ConfigMaps written, le
     sources: [{ kind: 'Ingress', namespace: 'shop', name: 'evil' }],
   });
   expect(row('proxied.example.com', 'skipped')).toMatchObject({
-    reason: 'ipmode-proxy',
+    reason: 'ipmode_proxy',
     sources: [{ kind: 'Ingress', namespace: 'shop', name: 'behind-lb' }],
   });
   expect(row('internal.example.com', 'filtered')).toMatchObject({
-    reason: 'ingress-class',
+    reason: 'ingress_class',
     sources: [{ kind: 'Ingress', namespace: 'shop', name: 'internal' }],
   });
   expect(row('gw.example.com', 'filtered')).toMatchObject({
-    reason: 'gateway-class',
+    reason: 'gateway_class',
     sources: [{ kind: 'Gateway', namespace: 'infra', name: 'other' }],
   });
   expect(row('route.example.com', 'filtered')).toMatchObject({
-    reason: 'gateway-class',
+    reason: 'gateway_class',
     sources: [{ kind: 'HTTPRoute', namespace: 'shop', name: 'route' }],
   });
   // Nothing but the selected, valid, non-proxied hosts is managed.
