@@ -9,6 +9,7 @@ import {
   type HostDecision,
   type HostnamePolicy,
   type ObjectRef,
+  type SourcedHost,
   type SourceFilter,
 } from '@hairpin/shared';
 
@@ -16,7 +17,7 @@ export interface DesiredHosts extends HostDecision {
   /** Ingresses left out because their load balancer reports ipMode: Proxy (KEP-1860). */
   readonly proxyMode: readonly { readonly ref: ObjectRef; readonly hosts: readonly string[] }[];
   /** Candidates only the ingress / gateway class filter keeps out (reported, never managed). */
-  readonly classFiltered: readonly HostCandidate[];
+  readonly classFiltered: readonly SourcedHost[];
 }
 
 type Obj = { metadata?: { namespace?: string; name?: string }; spec?: unknown; status?: unknown };
@@ -66,7 +67,7 @@ export function desiredHosts(input: {
     if (found.length > 0 && ingressNeedsNoHairpin(ingress, proxyIPs)) {
       proxyMode.push({
         ref: refOf(ingress, 'networking.k8s.io/v1', 'Ingress')!,
-        hosts: found.map((c) => c.host),
+        hosts: found.flatMap((c) => (typeof c.host === 'string' ? [c.host] : [])),
       });
       continue;
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureIO } from '@hairpin/shared/testing';
 import { describe, expect, test } from 'vitest';
-import { runRender } from './render.ts';
+import { ingressesFromDocument, runRender } from './render.ts';
 
 const kubeadm = readFileSync(
   new URL('../../../../shared/corpus/corefiles/kubeadm-latest.Corefile', import.meta.url),
@@ -94,5 +94,28 @@ describe('render', () => {
     expect(await runRender(['--corefile', '-', '--host', 'a.example.com'], io)).toBe(2);
     expect(io.out()).toBe('');
     expect(io.err()).toContain("Corefile:3 - Error during parsing: Unknown directive 'proxy'");
+  });
+});
+
+describe('ingressesFromDocument', () => {
+  test('a YAML alias bomb is refused before it expands', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) {
+      const [name, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    let error: unknown;
+    try {
+      ingressesFromDocument(levels.join('\n'));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({
+      code: 'HAIRPIN_INPUT',
+      message: expect.stringMatching(/YAML aliases may expand at most 100 times/),
+    });
+    // A few aliases, as hand-written YAML may use, are fine.
+    const few = 'spec: &s {rules: [{host: a.example.com}]}\nother: *s\n';
+    expect(ingressesFromDocument(few)).toHaveLength(1);
   });
 });

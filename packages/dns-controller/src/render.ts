@@ -35,6 +35,13 @@ const FLAGS: readonly FlagSpec[] = [
 export const RENDER_USAGE =
   'usage: hairpin-dns-controller render --corefile FILE|- [--host H]... [--ingresses FILE|-] [--target FQDN] [--cluster-domain D]';
 
+/**
+ * How many times YAML aliases may expand, counted as the yaml package does (uses of an
+ * anchor times the aliases inside it). `kubectl` never writes aliases; a "billion laughs"
+ * document of a few hundred bytes would expand to gigabytes.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 /** Ingress objects from `kubectl get ingress -A -o yaml` (a List), one Ingress, or JSON. */
 export function ingressesFromDocument(text: string): unknown[] {
   const docs = parseAllDocuments(text);
@@ -43,7 +50,17 @@ export function ingressesFromDocument(text: string): unknown[] {
     if (doc.errors.length > 0) {
       throw new HairpinError(ErrorCodes.INPUT, `--ingresses: ${doc.errors[0]!.message}`);
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // yaml throws a ReferenceError for an alias bomb ("Excessive alias count ...").
+      const why = err instanceof Error ? err.message : String(err);
+      throw new HairpinError(
+        ErrorCodes.INPUT,
+        `--ingresses: ${why} (YAML aliases may expand at most ${MAX_ALIAS_COUNT} times)`,
+      );
+    }
     if (value === null || value === undefined) continue;
     const items = (value as { items?: unknown }).items;
     if (Array.isArray(items)) out.push(...items);

@@ -1,7 +1,7 @@
 // The status report served as JSON at /status on the admin port: one place that answers
 // "is my host handled, and if not why". A pure function of the controller's decision
 // (desired-hosts.ts), the ConfigMap writes it recorded and its leadership.
-import type { HostCandidate, ObjectRef } from '@hairpin/shared';
+import type { ObjectRef, SourcedHost } from '@hairpin/shared';
 import type { DesiredHosts } from './desired-hosts.ts';
 
 /**
@@ -118,7 +118,7 @@ export function buildStatus(input: {
   };
 }
 
-function filteredRow(c: HostCandidate): Omit<HostStatus, 'sources'> {
+function filteredRow(c: SourcedHost): Omit<HostStatus, 'sources'> {
   return c.ref.kind === 'Ingress'
     ? {
         host: c.host,

@@ -1,8 +1,10 @@
 // The render contract through the built entrypoint, as users run it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNode } from '@hairpin/shared/testing';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const corefile = readFileSync(
@@ -27,4 +29,49 @@ test('node packages/dns-controller/dist/main.js render', async () => {
   expect(bad.code).toBe(2);
   expect(bad.stdout).toBe('');
   expect(bad.stderr).toMatch(/HAIRPIN_COREFILE_PARSE/);
+});
+
+test('render keeps bytes that are not UTF-8, and gives the original back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hairpin-render-'));
+  const file = join(dir, 'Corefile');
+  const latin1 = Buffer.from('# caf\xe9\n.:53 {\n    errors # \xe9t\xe9 \xff\n}', 'latin1');
+  writeFileSync(file, latin1);
+  const ok = await runNode(main, ['render', '--corefile', file, '--host', 'shop.example.com']);
+  expect(ok.stderr).toBe('');
+  expect(ok.code).toBe(0);
+  const rule =
+    'rewrite name exact shop.example.com hairpin-relay.hairpin.svc.cluster.local # managed by hairpin';
+  expect(ok.stdoutBytes.toString('latin1')).toBe(
+    `# caf\xe9\n.:53 {\n    ${rule}\n    errors # \xe9t\xe9 \xff\n}`,
+  );
+  writeFileSync(file, ok.stdoutBytes);
+  const back = await runNode(main, ['render', '--corefile', file]);
+  expect(back.code).toBe(0);
+  expect(back.stdoutBytes.equals(latin1)).toBe(true);
+});
+
+describe('hostile --ingresses input: exit 2, one line, no stack', () => {
+  // "Billion laughs": ten levels of nine aliases, 10^9 strings once expanded.
+  const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 10; i++) {
+    const name = String.fromCharCode(97 + i);
+    const prev = `*${String.fromCharCode(96 + i)}`;
+    levels.push(`${name}: &${name} [${Array(9).fill(prev).join(',')}]`);
+  }
+  const bomb = `${levels.join('\n')}\n`;
+
+  test.each([
+    ['a YAML alias bomb', ['--ingresses', '-'], bomb, /YAML aliases may expand at most 100 times/],
+    ['endless input', ['--ingresses', '/dev/zero'], '', /\/dev\/zero: input is larger than 64 MiB/],
+  ])('%s', async (_name, args, stdin, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hairpin-render-'));
+    writeFileSync(join(dir, 'Corefile'), corefile);
+    const run = await runNode(main, ['render', '--corefile', join(dir, 'Corefile'), ...args], {
+      stdin,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/^hairpin-dns-controller render: HAIRPIN_INPUT: [^\n]*\n$/);
+  });
 });

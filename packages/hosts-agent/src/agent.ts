@@ -15,6 +15,7 @@ import {
   decodePublishedHosts,
   HOSTS_CONFIGMAP_NAME,
   managedHostsFileEntries,
+  textFromBytes,
   type HostnamePolicy,
   type PublishedHosts,
 } from '@hairpin/shared';
@@ -192,7 +193,9 @@ export class HostsAgent {
           'hosts file updated',
         );
       }
-      metrics.managedHosts.set(managedHostsFileEntries(await readFile(hostsFile, 'utf8')).length);
+      metrics.managedHosts.set(
+        managedHostsFileEntries(textFromBytes(await readFile(hostsFile))).length,
+      );
       this.synced = true;
       this.lastError = undefined;
     } catch (err) {

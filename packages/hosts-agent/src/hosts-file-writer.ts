@@ -12,7 +12,11 @@
 // tail of the old one (the old end of the file, only when it shrank); during 2, a prefix
 // of the new tail over the old one. It never sees the file empty or shorter than the part
 // that is not ours, and a crash at any point leaves every line of other tools intact.
+//
+// `edit` sees the bytes as file-bytes.ts decodes them: bytes that are not UTF-8 (a
+// Latin-1 line of another tool) come back exactly, never as U+FFFD.
 import { open } from 'node:fs/promises';
+import { bytesFromText, textFromBytes } from '@hairpin/shared';
 
 export type WriteResult = 'written' | 'unchanged';
 
@@ -31,7 +35,7 @@ export async function editFileInPlace(
   const handle = await open(path, 'r+');
   try {
     const current = await handle.readFile();
-    const wanted = Buffer.from(edit(current.toString('utf8')), 'utf8');
+    const wanted = bytesFromText(edit(textFromBytes(current)));
     if (wanted.equals(current)) return 'unchanged';
     const from = commonPrefix(current, wanted);
     let offset = from;

@@ -29,7 +29,7 @@ function hostsConfigMap(
   };
 }
 
-async function setup(initial: string = base) {
+async function setup(initial: string | Buffer = base) {
   const fake = await FakeApiServer.start({ bookmarkIntervalMs: 200 });
   const file = join(mkdtempSync(join(tmpdir(), 'hairpin-agent-')), 'hosts');
   writeFileSync(file, initial);
@@ -91,6 +91,19 @@ test('an API outage or a restart never removes lines; deletion does', async () =
   await fake.resumeConnections();
   fake.delete('v1', 'ConfigMap', 'hairpin', HOSTS_CONFIGMAP_NAME);
   await waitFor(() => read() === base, 15_000);
+});
+
+test('Latin-1 bytes of other tools and a missing final newline come back exactly', async () => {
+  const original = Buffer.from('127.0.0.1 localhost\n10.0.0.9 caf\xe9.local # caf\xe9', 'latin1');
+  const { fake, agent, file } = await setup(original);
+  const bytes = () => readFileSync(file);
+  fake.create(hostsConfigMap(['shop.example.com']));
+  agent.start();
+  const added = '# hairpin added the line break above # managed by hairpin';
+  const edited = Buffer.concat([original, Buffer.from(`\n${added}\n${line('shop.example.com')}`)]);
+  await waitFor(() => bytes().equals(edited));
+  fake.delete('v1', 'ConfigMap', 'hairpin', HOSTS_CONFIGMAP_NAME);
+  await waitFor(() => bytes().equals(original), 15_000);
 });
 
 test('before the first successful list nothing is touched; absent after a list means removed', async () => {

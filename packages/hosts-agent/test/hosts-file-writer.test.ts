@@ -40,6 +40,19 @@ describe('editFileInPlace', () => {
     expect(statSync(file).ino).toBe(inode);
   });
 
+  test('bytes of other tools that are not UTF-8 are never rewritten', async () => {
+    const original = Buffer.from(`${base}10.0.0.9 caf\xe9.local # caf\xe9\n\xff`, 'latin1');
+    const file = tempFile('');
+    writeFileSync(file, original);
+    const add = (t: string) => applyHostsFile(t, '10.96.0.50', ['a.example.com']);
+    expect(await editFileInPlace(file, add)).toBe('written');
+    const edited = readFileSync(file);
+    expect(edited.subarray(0, original.length).equals(original)).toBe(true);
+    expect(await editFileInPlace(file, add)).toBe('unchanged');
+    expect(await editFileInPlace(file, (t) => applyHostsFile(t, '', []))).toBe('written');
+    expect(readFileSync(file).equals(original)).toBe(true);
+  });
+
   test('a concurrent reader never sees the file empty or a line of other tools missing', async () => {
     const file = tempFile(base);
     const reader = spawn(process.execPath, [

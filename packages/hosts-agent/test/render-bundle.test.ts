@@ -32,3 +32,18 @@ test('node packages/hosts-agent/dist/main.js render', async () => {
   expect(bad.code).toBe(2);
   expect(bad.stdout).toBe('');
 });
+
+test('render keeps bytes that are not UTF-8, and gives the original back', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'hairpin-hosts-')), 'hosts');
+  const latin1 = Buffer.from('127.0.0.1 localhost\n10.0.0.9 caf\xe9.local # caf\xe9\n', 'latin1');
+  writeFileSync(file, latin1);
+  const args = ['render', '--ip', '10.96.0.50', '--hosts-file'];
+  const ok = await runNode(main, [...args, file, '--host', 'shop.example.com']);
+  expect(ok.stderr).toBe('');
+  expect(ok.code).toBe(0);
+  const line = Buffer.from('10.96.0.50 shop.example.com # managed by hairpin\n');
+  expect(ok.stdoutBytes.equals(Buffer.concat([latin1, line]))).toBe(true);
+  const back = await runNode(main, [...args, '-'], { stdin: ok.stdoutBytes });
+  expect(back.code).toBe(0);
+  expect(back.stdoutBytes.equals(latin1)).toBe(true);
+});

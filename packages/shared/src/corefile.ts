@@ -6,6 +6,11 @@
 // original text, computed from a faithful parse (./corefile-parser.ts), and the result is
 // parsed again before it is returned: a Corefile that cannot be edited safely is refused,
 // never written back.
+//
+// The text is a ConfigMap value (Unicode, as the API serves it) or a file's bytes as
+// file-bytes.ts decodes them; either way every code unit outside hairpin's lines comes back
+// as it was. A file that ends without a newline still does after hairpin's rules (see
+// restoreFinalLine), so removing them gives back the original exactly.
 import { checkHostnameSyntax } from './hostname.ts';
 import { ErrorCodes, HairpinError } from './errors.ts';
 import { LEGACY_MARKER, MANAGED_MARKER } from './markers.ts';
@@ -110,6 +115,29 @@ function splitLines(text: string): Line[] {
     start = nl + 1;
   }
   return lines;
+}
+
+/** The file's own line ending, judged by the lines not in `skip`. */
+function lineEnding(lines: readonly Line[], skip: (i: number) => boolean): string {
+  return lines.find((l, i) => l.eol !== '' && !skip(i))?.eol ?? '\n';
+}
+
+/**
+ * A file that ends in our rules without a line ending ended without one before we wrote:
+ * the ending of the line before our rules is ours, and comes off with them (in `lines`).
+ * What we added is the file's line ending; after a final lone CR that is "\n", which reads
+ * back as "\r\n": the CR is the owner's.
+ */
+function restoreFinalLine(lines: Line[], remove: ReadonlySet<number>): void {
+  const last = lines.length - 1;
+  if (last < 0 || !remove.has(last) || lines[last]!.eol !== '') return;
+  let k = last;
+  while (k >= 0 && remove.has(k)) k--;
+  const line = lines[k];
+  if (line === undefined || line.eol === '') return;
+  const added = lineEnding(lines, (i) => i === k || remove.has(i));
+  const cr = line.eol === '\r\n' && added === '\n' ? 1 : 0;
+  lines[k] = { start: line.start, end: line.end + cr, eol: '' };
 }
 
 function lineIndexOf(lines: readonly Line[], offset: number): number {
@@ -307,7 +335,7 @@ function planInsertion(
     const base = indentOf(source, lines[anchorLine]!);
     indent = base + (/^\t/m.test(source) && !/^ {2}/m.test(source) ? '\t' : '    ');
   }
-  const eol = lines[anchorLine]!.eol || lines.find((l) => l.eol !== '')?.eol || '\n';
+  const eol = lines[anchorLine]!.eol || lineEnding(lines, (i) => ownedLines.has(i));
   return { insertAfter: anchorLine, indent, eol };
 }
 
@@ -320,14 +348,12 @@ function render(
   let out = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (!plan.remove.has(i)) {
-      out += source.slice(line.start, line.end);
-      // The anchor line of a file that ends without a newline gets one, so that our rules
-      // start on a line of their own (DESIGN.md: such a final newline may remain).
-      out += i === plan.insertAfter && line.eol === '' ? plan.eol : line.eol;
-    }
-    if (i === plan.insertAfter) {
-      for (const rule of rules) out += `${plan.indent}${rule}${plan.eol}`;
+    if (!plan.remove.has(i)) out += source.slice(line.start, line.end) + line.eol;
+    if (i === plan.insertAfter && rules.length > 0) {
+      const rulesText = rules.map((rule) => `${plan.indent}${rule}`).join(plan.eol);
+      // The anchor ends the file without a line ending: our rules start on a line of their
+      // own, and the file still ends without one (restoreFinalLine takes it back off).
+      out += line.eol === '' ? `${plan.eol}${rulesText}` : `${rulesText}${plan.eol}`;
     }
   }
   return out;
@@ -364,6 +390,7 @@ export function applyCorefileHosts(
     }
     for (let i = rule.firstLine; i <= rule.lastLine; i++) remove.add(i);
   }
+  restoreFinalLine(lines, remove);
 
   if (wanted.length === 0) {
     if (remove.size === 0) return text;

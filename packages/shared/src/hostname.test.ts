@@ -68,6 +68,22 @@ describe('checkHostname refuses hostile and unsuitable names', () => {
     ['cluster.local', 'cluster-domain'],
     ['*.svc.cluster.local', 'cluster-domain'],
     ['CoreDNS.Kube-System.SVC.Cluster.Local', 'cluster-domain'],
+    // the reverse zones CoreDNS's kubernetes plugin serves
+    ['in-addr.arpa', 'reverse-zone'],
+    ['IN-ADDR.ARPA', 'reverse-zone'],
+    ['10.in-addr.arpa', 'reverse-zone'],
+    ['1.0.96.10.in-addr.arpa', 'reverse-zone'],
+    ['*.96.10.in-addr.arpa', 'reverse-zone'],
+    ['*.in-addr.arpa', 'reverse-zone'],
+    ['ip6.arpa', 'reverse-zone'],
+    ['0.0.d.f.ip6.arpa', 'reverse-zone'],
+    ['*.ip6.arpa', 'reverse-zone'],
+    // not strings: YAML `host: [a.com]`, `host: 1`, `host: {a: b}`, `host: true`
+    [['a.com'], 'not-a-string'],
+    [1, 'not-a-string'],
+    [{ a: 'b' }, 'not-a-string'],
+    [true, 'not-a-string'],
+    [null, 'not-a-string'],
   ];
   test.each(cases)('%j -> %s', (raw, reason) => {
     const result = checkHostname(raw, policy);
@@ -96,6 +112,21 @@ describe('allowed suffixes', () => {
     const result = checkHostname(host, restricted);
     expect(result.ok).toBe(allowed);
     if (!result.ok) expect(result.reason).toBe('not-allowed-suffix');
+  });
+
+  test('only the reverse zones themselves: look-alike names pass', () => {
+    for (const host of ['in-addr.arpa.example.com', 'notin-addr.arpa', 'e164.arpa', 'xip6.arpa']) {
+      expect(checkHostname(host, policy)).toEqual({ ok: true, host });
+    }
+  });
+
+  test('a non-string says what it is', () => {
+    expect(checkHostname(['a.com'], policy)).toMatchObject({
+      message: 'hostname is not a string but an array',
+    });
+    expect(checkHostname(7, policy)).toMatchObject({
+      message: 'hostname is not a string but a number',
+    });
   });
 
   test('a custom cluster domain is refused like cluster.local', () => {

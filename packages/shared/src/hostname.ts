@@ -14,6 +14,7 @@ export type HostRejectReason =
   | 'ip-literal'
   | 'single-label'
   | 'localhost'
+  | 'reverse-zone'
   | 'cluster-domain'
   | 'not-allowed-suffix';
 
@@ -35,6 +36,12 @@ const MAX_NAME = 253;
 const MAX_LABEL = 63;
 
 const LOCALHOST_NAMES = new Set(['localhost', 'localhost.localdomain']);
+/**
+ * The reverse-lookup zones: CoreDNS's kubernetes plugin answers PTR queries for the
+ * cluster's ranges in them (`kubernetes cluster.local in-addr.arpa ip6.arpa`), and a
+ * rewrite there would redirect reverse lookups of pods and services.
+ */
+const REVERSE_ZONES = ['in-addr.arpa', 'ip6.arpa'];
 
 function refuse(reason: HostRejectReason, message: string): HostCheck {
   return { ok: false, reason, message };
@@ -42,7 +49,10 @@ function refuse(reason: HostRejectReason, message: string): HostCheck {
 
 /** Syntax only: is `name` a valid DNS name or a `*.` wildcard over one (lower case)? */
 export function checkHostnameSyntax(raw: unknown): HostCheck {
-  if (typeof raw !== 'string') return refuse('not-a-string', 'hostname is not a string');
+  if (typeof raw !== 'string') {
+    const kind = Array.isArray(raw) ? 'an array' : raw === null ? 'null' : `a ${typeof raw}`;
+    return refuse('not-a-string', `hostname is not a string but ${kind}`);
+  }
   if (raw === '') return refuse('empty', 'hostname is empty');
   // Length is checked before anything else looks at the string: hostile input can be huge.
   if (raw.length > MAX_NAME) {
@@ -104,6 +114,10 @@ export function checkHostname(raw: unknown, policy: HostnamePolicy): HostCheck {
   const last = bare.slice(bare.lastIndexOf('.') + 1);
   if (LOCALHOST_NAMES.has(bare) || last === 'localhost') {
     return refuse('localhost', `"${host}" is a loopback name`);
+  }
+  const zone = REVERSE_ZONES.find((z) => isUnder(bare, z));
+  if (zone !== undefined) {
+    return refuse('reverse-zone', `"${host}" is in the reverse-lookup zone ${zone}`);
   }
   const cluster = policy.clusterDomain.toLowerCase().replace(/\.$/, '');
   if (cluster !== '' && isUnder(bare, cluster)) {

@@ -5,10 +5,15 @@
 // Every other byte comes back unchanged. Lines stay under 512 bytes (musl's resolver
 // reads hosts files in 512-byte lines and would cut a longer one), so many hosts make
 // several lines. Wildcards cannot be expressed in a hosts file and are skipped.
+//
+// The text is the file's bytes as file-bytes.ts decodes them (bytes that are not UTF-8
+// stay what they are); hairpin's own lines are ASCII. A file without a final newline gets
+// one before hairpin's lines, and a managed line saying so (ADDED_LINE_BREAK), so that
+// removing the hosts gives back the original bytes exactly.
 import { isIP } from 'node:net';
 import { checkHostnameSyntax } from './hostname.ts';
 import { ErrorCodes, HairpinError } from './errors.ts';
-import { LEGACY_MARKER, MANAGED_MARKER } from './markers.ts';
+import { ADDED_LINE_BREAK, LEGACY_MARKER, MANAGED_MARKER } from './markers.ts';
 
 /** musl's fgets buffer for /etc/hosts: a line, its ending included, must fit. */
 export const MAX_HOSTS_LINE_BYTES = 512;
@@ -70,13 +75,36 @@ export function applyHostsFile(text: string, ip: string, hosts: readonly string[
     throw new HairpinError(ErrorCodes.INVALID_IP, `${JSON.stringify(ip)} is not an IP address`);
   }
   const lines = splitLines(text);
-  const kept = lines.filter((l) => !isOwned(l.text));
-  // The file's own line ending, judged by the lines that are not ours.
-  const eol = (kept.find((l) => l.eol !== '') ?? lines.find((l) => l.eol !== ''))?.eol ?? '\n';
+  const kept = foreignLines(lines);
+  const eol = lineEnding(kept, lines);
   let out = kept.map((l) => l.text + l.eol).join('');
-  if (wanted.size === 0) return kept.length === lines.length ? text : out;
-  if (out !== '' && !out.endsWith('\n')) out += eol;
+  if (wanted.size === 0) return out;
+  if (out !== '' && !out.endsWith('\n')) out += `${eol}${ADDED_LINE_BREAK}${eol}`;
   return out + managedHostsLines(ip, [...wanted].sort(), eol).join('');
+}
+
+/** The file's own line ending, judged by the lines that are not ours, else by ours. */
+function lineEnding(kept: readonly Line[], lines: readonly Line[]): string {
+  const own = kept.find((l) => l.eol !== '') ?? lines.find((l) => l.eol !== '' && isOwned(l.text));
+  return own?.eol ?? '\n';
+}
+
+/**
+ * The lines that are not ours, as they were before hairpin first wrote: where that write
+ * had to end the file's last line, ADDED_LINE_BREAK follows it and the ending comes off.
+ */
+function foreignLines(lines: readonly Line[]): Line[] {
+  const kept = lines.filter((l) => !isOwned(l.text));
+  const last = kept.at(-1);
+  if (last === undefined || last.eol === '') return kept;
+  const after = lines.slice(lines.lastIndexOf(last) + 1);
+  if (!after.some((l) => l.text.trimEnd() === ADDED_LINE_BREAK)) return kept;
+  // What was added is the line ending of the lines before. After a file's final lone CR
+  // that is "\n", which reads back as "\r\n": the CR is the owner's.
+  const added = lineEnding(kept.slice(0, -1), lines);
+  const cr = last.eol === '\r\n' && added === '\n' ? '\r' : '';
+  kept[kept.length - 1] = { text: last.text + cr, eol: '' };
+  return kept;
 }
 
 /** Hosts currently on managed lines, in file order, with their address. */

@@ -43,6 +43,7 @@ export {
   type HostRejection,
   type IngressHostSource,
   type ObjectRef,
+  type SourcedHost,
   type SourceFilter,
 } from './sources.ts';
 export {
@@ -60,6 +61,7 @@ export {
   type ParsedFlags,
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
+export { bytesFromText, textFromBytes } from './file-bytes.ts';
 export {
   decodePublishedHosts,
   encodePublishedHosts,

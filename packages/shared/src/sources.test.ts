@@ -154,6 +154,54 @@ describe('decideHosts', () => {
       ['evil', 'cluster-domain'],
     ]);
   });
+
+  test.each([
+    ['an array', ['a.com'], '["a.com"]'],
+    ['a number', 42, '42'],
+    ['an object', { toString: () => 'a.com' }, '{}'],
+    ['a boolean', true, 'true'],
+  ])('a host that is %s is refused as not-a-string, never stringified', (_kind, value, shown) => {
+    const candidates = [
+      ...hostsFromIngress(
+        ingress('odd', {
+          tls: [{ hosts: [value] }],
+          rules: [{ host: value }, { host: 'ok.example.com' }],
+        }),
+        DEFAULT_SOURCE_FILTER,
+      ),
+      ...hostsFromGatewayApi(
+        [
+          {
+            metadata: { name: 'gw', namespace: 'infra' },
+            spec: { listeners: [{ hostname: value }] },
+          },
+        ],
+        [
+          {
+            metadata: { name: 'r', namespace: 'infra' },
+            spec: { parentRefs: [{ name: 'gw' }], hostnames: [value] },
+          },
+        ],
+        DEFAULT_SOURCE_FILTER,
+      ),
+    ];
+    const decision = decideHosts(candidates, policy);
+    expect(decision.hosts).toEqual(['ok.example.com']);
+    expect(decision.rejected.map((r) => [r.ref.kind, r.reason, r.host])).toEqual([
+      ['Ingress', 'not-a-string', shown],
+      ['Ingress', 'not-a-string', shown],
+      ['Gateway', 'not-a-string', shown],
+      ['HTTPRoute', 'not-a-string', shown],
+    ]);
+  });
+
+  test('a host field that is null (YAML `host:`) is no host', () => {
+    const found = hostsFromIngress(
+      ingress('n', { rules: [{ host: null }] }),
+      DEFAULT_SOURCE_FILTER,
+    );
+    expect(found).toEqual([]);
+  });
 });
 
 describe('classFilteredHosts', () => {
@@ -183,8 +231,8 @@ describe('classFilteredHosts', () => {
       route('r3', ['missing'], 'r3.example.com'),
     ],
   };
-  const show = (cs: { host: string; ref: { kind: string; name: string } }[]) =>
-    cs.map((c) => `${c.ref.kind}/${c.ref.name}:${c.host}`);
+  const show = (cs: { host: unknown; ref: { kind: string; name: string } }[]) =>
+    cs.map((c) => `${c.ref.kind}/${c.ref.name}:${String(c.host)}`);
 
   test('what only the class filters keep out: other classes, unclassed, routes of other gateways', () => {
     const filter: SourceFilter = {

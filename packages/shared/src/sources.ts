@@ -30,15 +30,25 @@ export const DEFAULT_SOURCE_FILTER: SourceFilter = Object.freeze({
 });
 
 export interface HostCandidate {
-  /** The raw value as found on the object (not yet validated). */
-  readonly host: string;
+  /**
+   * The raw value as found on the object, not yet validated: tenant input, which may not
+   * even be a string (`host: [a.com]` in YAML); checkHostname refuses that as not-a-string.
+   */
+  readonly host: unknown;
   readonly ref: ObjectRef;
 }
 
 export interface HostRejection {
+  /** The refused value, printable: a non-string as JSON, bounded. */
   readonly host: string;
   readonly reason: HostRejectReason;
   readonly message: string;
+  readonly ref: ObjectRef;
+}
+
+/** A host as text (normalised, or described if refused or filtered) and its object. */
+export interface SourcedHost {
+  readonly host: string;
   readonly ref: ObjectRef;
 }
 
@@ -46,7 +56,7 @@ export interface HostDecision {
   /** Valid, allowed, lower-cased, unique, sorted. */
   readonly hosts: readonly string[];
   /** Each accepted candidate as its normalised host, with its object (the hosts' sources). */
-  readonly accepted: readonly HostCandidate[];
+  readonly accepted: readonly SourcedHost[];
   readonly rejected: readonly HostRejection[];
 }
 
@@ -64,6 +74,23 @@ function arr(value: unknown): unknown[] {
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** A field that is absent or null (a YAML `host:` with no value) holds no host. */
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/** A refused value as text for logs, Events and status: strings as they are, others as JSON. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 export function refOf(object: unknown, apiVersion: string, kind: string): ObjectRef | undefined {
@@ -109,10 +136,10 @@ export function hostsFromIngress(ingress: unknown, filter: SourceFilter): HostCa
   if (filter.ingressSources.includes('rules')) {
     for (const rule of arr(spec?.['rules'])) {
       const host = obj(rule)?.['host'];
-      if (host !== undefined) raw.push(host);
+      if (present(host)) raw.push(host);
     }
   }
-  return raw.map((host) => ({ host: typeof host === 'string' ? host : String(host), ref }));
+  return raw.map((host) => ({ host, ref }));
 }
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -139,7 +166,7 @@ export function hostsFromGatewayApi(
     selected.add(`${ref.namespace}/${ref.name}`);
     for (const listener of arr(spec?.['listeners'])) {
       const host = obj(listener)?.['hostname'];
-      if (host !== undefined) out.push({ host: String(host), ref });
+      if (present(host)) out.push({ host, ref });
     }
   }
   for (const route of routes) {
@@ -155,7 +182,7 @@ export function hostsFromGatewayApi(
       return group === GATEWAY_GROUP && kind === 'Gateway' && selected.has(`${ns}/${name}`);
     });
     if (!attached) continue;
-    for (const host of arr(spec?.['hostnames'])) out.push({ host: String(host), ref });
+    for (const host of arr(spec?.['hostnames'])) out.push({ host, ref });
   }
   return out;
 }
@@ -166,14 +193,21 @@ export function decideHosts(
   policy: HostnamePolicy,
 ): HostDecision {
   const hosts = new Set<string>();
-  const accepted: HostCandidate[] = [];
+  const accepted: SourcedHost[] = [];
   const rejected: HostRejection[] = [];
   for (const { host, ref } of candidates) {
     const check = checkHostname(host, policy);
     if (check.ok) {
       hosts.add(check.host);
       accepted.push({ host: check.host, ref });
-    } else rejected.push({ host, reason: check.reason, message: check.message, ref });
+    } else {
+      rejected.push({
+        host: describeValue(host),
+        reason: check.reason,
+        message: check.message,
+        ref,
+      });
+    }
   }
   return { hosts: [...hosts].sort(), accepted, rejected };
 }
@@ -191,16 +225,20 @@ export function classFilteredHosts(
     readonly routes: readonly unknown[];
   },
   filter: SourceFilter,
-): HostCandidate[] {
+): SourcedHost[] {
   if (filter.ingressClasses.length === 0 && filter.gatewayClasses.length === 0) return [];
   const all = (f: SourceFilter): HostCandidate[] => [
     ...objects.ingresses.flatMap((i) => hostsFromIngress(i, f)),
     ...hostsFromGatewayApi(objects.gateways, objects.routes, f),
   ];
-  const key = (c: HostCandidate): string =>
+  const described = (c: HostCandidate): SourcedHost => ({
+    host: describeValue(c.host),
+    ref: c.ref,
+  });
+  const key = (c: SourcedHost): string =>
     `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}\n${c.host}`;
-  const kept = new Set(all(filter).map(key));
-  return all({ ...filter, ingressClasses: [], gatewayClasses: [] }).filter(
-    (c) => !kept.has(key(c)),
-  );
+  const kept = new Set(all(filter).map(described).map(key));
+  return all({ ...filter, ingressClasses: [], gatewayClasses: [] })
+    .map(described)
+    .filter((c) => !kept.has(key(c)));
 }

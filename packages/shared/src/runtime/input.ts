@@ -1,13 +1,38 @@
 // Reading a CLI's input argument: a file path, or "-" for standard input.
-import { readFile } from 'node:fs/promises';
+//
+// The bytes become text through file-bytes.ts, so that a command that prints the input
+// back (render) gives every byte it did not edit back unchanged, UTF-8 or not; the output
+// goes through bytesFromText. Input is capped: a huge or endless input (a FIFO, /dev/zero)
+// is refused with one line rather than exhaust memory.
+import { createReadStream } from 'node:fs';
+import { ErrorCodes, HairpinError } from '../errors.ts';
+import { textFromBytes } from '../file-bytes.ts';
 
-export async function readInput(path: string, stdin: NodeJS.ReadableStream): Promise<string> {
-  if (path !== '-') return readFile(path, 'utf8');
+const MIB = 1024 * 1024;
+
+/** 64 MiB: far above a Corefile (a ConfigMap holds 1 MiB) or a cluster's Ingress list. */
+export const MAX_INPUT_BYTES = 64 * MIB;
+
+export async function readInput(
+  path: string,
+  stdin: NodeJS.ReadableStream,
+  maxBytes = MAX_INPUT_BYTES,
+): Promise<string> {
+  const source = path === '-' ? stdin : createReadStream(path);
+  const name = path === '-' ? 'standard input' : path;
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let size = 0;
+  // Leaving the loop by a throw destroys the stream (for await ... of calls return()).
+  for await (const chunk of source) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > maxBytes) {
+      const limit = maxBytes % MIB === 0 ? `${maxBytes / MIB} MiB` : `${maxBytes} bytes`;
+      throw new HairpinError(ErrorCodes.INPUT, `${name}: input is larger than ${limit}`);
+    }
+    chunks.push(bytes);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return textFromBytes(Buffer.concat(chunks));
 }
 
 export interface CliIO {

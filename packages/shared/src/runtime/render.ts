@@ -2,6 +2,7 @@
 // stderr, nothing on stdout), --host values through the hostname policy, and input
 // errors turned into messages.
 import { HairpinError } from '../errors.ts';
+import { bytesFromText } from '../file-bytes.ts';
 import { checkHostname, type HostnamePolicy } from '../hostname.ts';
 import type { CliIO } from './input.ts';
 
@@ -15,7 +16,7 @@ export async function runRenderCommand(
 ): Promise<number> {
   try {
     const out = await body();
-    io.stdout.write(out);
+    io.stdout.write(bytesFromText(out));
     return 0;
   } catch (err) {
     let message: string;

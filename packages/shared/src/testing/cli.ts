@@ -21,6 +21,8 @@ export function captureIO(stdin = '', env: Record<string, string> = {}): Capture
 export interface RunResult {
   readonly code: number | null;
   readonly stdout: string;
+  /** stdout as the bytes written (for byte-exact output). */
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
@@ -28,7 +30,7 @@ export interface RunResult {
 export function runNode(
   script: string,
   args: readonly string[],
-  options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { stdin?: string | Uint8Array; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
@@ -36,12 +38,15 @@ export function runNode(
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 20_000,
     });
-    let stdout = '';
+    const stdout: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(stdout);
+      resolve({ code, stdout: stdoutBytes.toString(), stdoutBytes, stderr });
+    });
     child.stdin.end(options.stdin ?? '');
   });
 }
