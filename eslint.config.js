@@ -15,7 +15,8 @@ export default tseslint.config(
         'error',
         {
           selector: "MemberExpression[object.name='process'][property.name='env']",
-          message: 'Read the environment only in config.ts (STYLE.md §3).',
+          message:
+            'Read the environment only in config.ts: configuration is parsed once, at the edge, and passed in.',
         },
       ],
     },
@@ -29,7 +30,7 @@ export default tseslint.config(
       '**/test/**',
       'bench/**',
       'scripts/**',
-      '**/testing/**',
+      'packages/testing/**',
       '*.config.ts',
     ],
     rules: { 'no-restricted-syntax': 'off' },

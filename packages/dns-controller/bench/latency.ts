@@ -4,7 +4,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { silentLogger } from '@hairpin/shared/runtime';
 import { applyCorefileHosts } from '@hairpin/shared';
-import { FakeApiServer } from '@hairpin/shared/testing';
+import { FakeApiServer } from '@hairpin/testing';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.ts';
 import { DnsController } from '../src/controller.ts';

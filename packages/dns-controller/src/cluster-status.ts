@@ -8,7 +8,9 @@ import {
   HOSTS_KEY,
   managedCorefileHosts,
 } from '@hairpin/shared';
+import type { V1LeaseSpec } from '@kubernetes/client-node';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
+import { liveHolder } from './lease-holder.ts';
 import type { SourceObject } from './status.ts';
 
 /** The Event reason the controller records on an object whose hostname it refused. */
@@ -49,6 +51,7 @@ export interface EventLike {
 export interface LeaseLike {
   readonly spec?: {
     readonly holderIdentity?: string;
+    /** MicroTime: client-node hands over the server's string. */
     readonly renewTime?: Date | string;
     readonly leaseDurationSeconds?: number;
   };
@@ -230,7 +233,7 @@ function leaderOf(name: string, lease: LeaseLike | undefined, now: Date): Cluste
     holder: holder === '' ? null : holder,
     renewTime,
     renewedSecondsAgo: ago === null ? null : Math.round(ago * 10) / 10,
-    fresh: holder !== '' && ago !== null && ago <= (lease?.spec?.leaseDurationSeconds ?? 15),
+    fresh: liveHolder(lease?.spec as V1LeaseSpec | undefined, now.getTime()) !== undefined,
   };
 }
 

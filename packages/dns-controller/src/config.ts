@@ -1,4 +1,4 @@
-// hairpin-dns-controller configuration: flags with environment twins (DESIGN.md CLIs),
+// hairpin-dns-controller configuration: flags with environment twins (docs/install.md, Configuration),
 // parsed once at the edge; every problem reported at once; the result frozen.
 import {
   checkHostnameSyntax,

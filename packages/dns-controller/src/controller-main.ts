@@ -13,8 +13,10 @@ import {
 import { loadConfig, type ControllerConfig } from './config.ts';
 import { DnsController } from './controller.ts';
 import { createEventRecorder } from './events.ts';
+import { apiStatusCode, describeApiError } from './api-error.ts';
+import { readLiveHolder, runningControllerMessage } from './lease-holder.ts';
 import { LeaderElector } from './leader-election.ts';
-import { createControllerMetrics } from './metrics.ts';
+import { createControllerMetrics, createLeaderElectionMetrics } from './metrics.ts';
 
 export function readResolvConf(): string | undefined {
   try {
@@ -58,6 +60,7 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
     name: config.leaseName,
     identity: config.podName,
     log,
+    metrics: createLeaderElectionMetrics(registry),
     onStartedLeading: () => controller.setLeading(true),
     onStoppedLeading: () => controller.setLeading(false),
   });
@@ -65,7 +68,7 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
     host: config.admin.host,
     port: config.admin.port,
     registry,
-    notReadyReason: () => controller.notReadyReason(),
+    notReadyReason: () => elector.notReadyReason() ?? controller.notReadyReason(),
     jsonRoutes: { '/status': () => controller.status() },
     log,
   });
@@ -89,6 +92,24 @@ export async function runController(argv: readonly string[], io: CliIO): Promise
   return 0;
 }
 
+/** How often cleanup re-reads and retries a ConfigMap another writer changed under it (409). */
+const CONFLICT_ATTEMPTS = 5;
+
+/** Runs a read-modify-replace again from the read while it meets 409 Conflict. */
+async function retryOnConflict(edit: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await edit();
+    } catch (err) {
+      if (apiStatusCode(err) !== 409 || attempt >= CONFLICT_ATTEMPTS) throw err;
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof HairpinError ? `${err.code}: ${err.message}` : describeApiError(err);
+}
+
 /**
  * Removes every managed rule (marker, content, legacy) from every configured Corefile,
  * the import key, and deletes hairpin-hosts so the agents remove their lines. Idempotent.
@@ -99,36 +120,36 @@ export async function cleanup(
   log: Logger,
 ): Promise<string[]> {
   const problems: string[] = [];
-  const missing = (err: unknown) => (err as { code?: number }).code === 404;
+  const missing = (err: unknown) => apiStatusCode(err) === 404;
   for (const t of config.corefiles) {
     const where = `${t.namespace}/${t.name}`;
     try {
-      const cm = await core.readNamespacedConfigMap({ name: t.name, namespace: t.namespace });
-      const text = cm.data?.[t.key];
-      if (text === undefined) continue;
-      const edited = applyCorefileHosts(text, [], {
-        target: config.relayFqdn,
-        extraDirectives: config.extraDirectives,
+      await retryOnConflict(async () => {
+        const cm = await core.readNamespacedConfigMap({ name: t.name, namespace: t.namespace });
+        const text = cm.data?.[t.key];
+        if (text === undefined) return;
+        const edited = applyCorefileHosts(text, [], {
+          target: config.relayFqdn,
+          extraDirectives: config.extraDirectives,
+        });
+        if (edited === text) return;
+        await core.replaceNamespacedConfigMap({
+          name: t.name,
+          namespace: t.namespace,
+          body: { ...cm, data: { ...cm.data, [t.key]: edited } },
+        });
+        log.info({ configMap: where }, 'managed rules removed');
       });
-      if (edited === text) continue;
-      await core.replaceNamespacedConfigMap({
-        name: t.name,
-        namespace: t.namespace,
-        body: { ...cm, data: { ...cm.data, [t.key]: edited } },
-      });
-      log.info({ configMap: where }, 'managed rules removed');
     } catch (err) {
-      if (missing(err)) continue;
-      problems.push(
-        `${where}: ${err instanceof HairpinError ? `${err.code}: ${err.message}` : String(err)}`,
-      );
+      if (!missing(err)) problems.push(`${where}: ${describe(err)}`);
     }
   }
   const imp = config.importTarget;
   if (imp !== undefined) {
     try {
-      const cm = await core.readNamespacedConfigMap({ name: imp.name, namespace: imp.namespace });
-      if (cm.data?.[imp.key] !== undefined) {
+      await retryOnConflict(async () => {
+        const cm = await core.readNamespacedConfigMap({ name: imp.name, namespace: imp.namespace });
+        if (cm.data?.[imp.key] === undefined) return;
         const data = { ...cm.data };
         delete data[imp.key];
         await core.replaceNamespacedConfigMap({
@@ -137,9 +158,9 @@ export async function cleanup(
           body: { ...cm, data },
         });
         log.info({ configMap: `${imp.namespace}/${imp.name}`, key: imp.key }, 'import key removed');
-      }
+      });
     } catch (err) {
-      if (!missing(err)) problems.push(`${imp.namespace}/${imp.name}: ${String(err)}`);
+      if (!missing(err)) problems.push(`${imp.namespace}/${imp.name}: ${describe(err)}`);
     }
   }
   try {
@@ -152,18 +173,46 @@ export async function cleanup(
       'deleted: hosts agents remove their lines',
     );
   } catch (err) {
-    if (!missing(err)) problems.push(`${config.namespace}/${HOSTS_CONFIGMAP_NAME}: ${String(err)}`);
+    if (!missing(err))
+      problems.push(`${config.namespace}/${HOSTS_CONFIGMAP_NAME}: ${describe(err)}`);
   }
   return problems;
 }
 
 async function runCleanup(argv: readonly string[], io: CliIO): Promise<number> {
-  const config = loadConfig(argv, io.env, { readResolvConf });
+  // --force has no environment twin: overriding the check must be said on the command line.
+  const force = argv.includes('--force');
+  const config = loadConfig(
+    argv.filter((a) => a !== '--force'),
+    io.env,
+    { readResolvConf },
+  );
   const log = createLogger({
     level: config.logLevel,
     name: 'hairpin-dns-controller',
   });
-  const problems = await cleanup(config, kubeConfig().makeApiClient(CoreV1Api), log);
+  const kc = kubeConfig();
+  if (!force) {
+    // A running controller would put the rules back within milliseconds.
+    const lease = `${config.namespace}/${config.leaseName}`;
+    try {
+      const holder = await readLiveHolder(
+        kc.makeApiClient(CoordinationV1Api),
+        config.namespace,
+        config.leaseName,
+      );
+      if (holder !== undefined) {
+        io.stderr.write(`cleanup: ${runningControllerMessage(holder)}\n`);
+        return 2;
+      }
+    } catch (err) {
+      io.stderr.write(
+        `cleanup: cannot tell whether the controller is running (lease ${lease}: ${describeApiError(err)}); --force skips this check\n`,
+      );
+      return 1;
+    }
+  }
+  const problems = await cleanup(config, kc.makeApiClient(CoreV1Api), log);
   for (const p of problems) io.stderr.write(`cleanup: ${p}\n`);
   return problems.length === 0 ? 0 : 1;
 }

@@ -1,6 +1,6 @@
 // The dns-controller: informers feed one level-based, debounced reconcile that computes
 // the whole desired state fresh from the caches and makes at most one write per
-// ConfigMap, only when its content differs (STYLE.md §2).
+// ConfigMap, only when its content differs (level-based, as controller-runtime reconciles).
 import {
   CoreV1Api,
   CustomObjectsApi,

@@ -4,8 +4,17 @@
 // over; updates carry resourceVersion, so of two candidates only one wins (409 for the
 // other). On shutdown the holder releases the lease so the other replica takes over
 // without waiting for it to expire.
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+//
+// Observable: hairpin_dns_leader (0/1), hairpin_dns_leader_election_errors_total (every
+// failed read or write of the Lease, a lost race aside), and when the Lease cannot be
+// written for a whole lease duration, one error-level log line and a /readyz reason: an
+// election that can never succeed must not look healthy.
+import type { CoordinationV1Api, V1LeaseSpec, V1MicroTime } from '@kubernetes/client-node';
+import { microTime } from '@hairpin/shared';
 import type { Logger } from '@hairpin/shared/runtime';
+import { apiStatusCode, describeApiError } from './api-error.ts';
+import { liveHolder } from './lease-holder.ts';
+import type { LeaderElectionMetrics } from './metrics.ts';
 
 export interface LeaderElectionOptions {
   readonly api: CoordinationV1Api;
@@ -15,36 +24,50 @@ export interface LeaderElectionOptions {
   readonly leaseDurationMs?: number;
   readonly renewMs?: number;
   readonly log: Logger;
+  readonly metrics: LeaderElectionMetrics;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;
 }
 
-function statusCode(err: unknown): number | undefined {
-  return (err as { code?: number }).code;
+/**
+ * A Lease time for a request body. client-node declares MicroTime fields as a Date, whose
+ * JSON form has three fractional digits (kubernetes-client/javascript#828), and its
+ * serializer passes MicroTime values through untouched: give it the six-digit string.
+ */
+function leaseTime(date: Date): V1MicroTime {
+  return microTime(date) as unknown as V1MicroTime;
 }
 
 export class LeaderElector {
   private readonly o: Required<
-    Omit<LeaderElectionOptions, 'onStartedLeading' | 'onStoppedLeading' | 'log' | 'api'>
+    Omit<LeaderElectionOptions, 'onStartedLeading' | 'onStoppedLeading' | 'log' | 'api' | 'metrics'>
   > &
     LeaderElectionOptions;
   private timer: NodeJS.Timeout | undefined;
+  /** The attempt in flight, so stop() releases only after it (it could renew otherwise). */
+  private attempt: Promise<void> = Promise.resolve();
   private lastRenew = 0;
   private stopped = false;
+  /** Since when every attempt to read or write the Lease has failed; undefined if none. */
+  private failingSince: number | undefined;
+  private lastError = '';
+  private reportedFailing = false;
   leading = false;
 
   constructor(options: LeaderElectionOptions) {
     this.o = { leaseDurationMs: 15_000, renewMs: 2_000, ...options };
+    this.o.metrics.leader.set(0);
   }
 
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.attempt = this.tick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.attempt;
     if (!this.leading) return;
     this.setLeading(false);
     try {
@@ -61,13 +84,25 @@ export class LeaderElector {
         this.o.log.info({ lease: this.o.name }, 'leadership released');
       }
     } catch (err) {
-      this.o.log.warn({ err }, 'could not release the lease; it will expire');
+      this.o.metrics.errors.inc();
+      this.o.log.warn(
+        { error: describeApiError(err) },
+        'could not release the lease; it will expire',
+      );
     }
+  }
+
+  /** Why this replica is not ready: the Lease has not been writable for a lease duration. */
+  notReadyReason(now = Date.now()): string | null {
+    if (!this.reportedFailing || this.failingSince === undefined) return null;
+    const seconds = Math.round((now - this.failingSince) / 1000);
+    return `lease ${this.o.namespace}/${this.o.name} not writable for ${seconds} s: ${this.lastError}`;
   }
 
   private setLeading(leading: boolean): void {
     if (leading === this.leading) return;
     this.leading = leading;
+    this.o.metrics.leader.set(leading ? 1 : 0);
     this.o.log.info(
       { lease: this.o.name, identity: this.o.identity },
       leading ? 'became leader' : 'stopped leading',
@@ -78,15 +113,18 @@ export class LeaderElector {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.o.renewMs);
+    this.timer = setTimeout(() => (this.attempt = this.tick()), this.o.renewMs);
     this.timer.unref();
   }
 
   private async tick(): Promise<void> {
     try {
       if (await this.tryAcquireOrRenew()) this.lastRenew = Date.now();
+      this.succeeded();
     } catch (err) {
-      if (statusCode(err) !== 409) this.o.log.warn({ err }, 'lease update failed');
+      // A 409 is a lost race with the other candidate: the election working, not failing.
+      if (apiStatusCode(err) === 409) this.succeeded();
+      else this.failed(err);
     }
     // A leader that could not renew for a whole lease duration steps down at once: the
     // other replica may already hold it.
@@ -95,35 +133,56 @@ export class LeaderElector {
     this.schedule();
   }
 
+  private succeeded(): void {
+    if (this.reportedFailing) this.o.log.info({ lease: this.o.name }, 'lease writable again');
+    this.failingSince = undefined;
+    this.reportedFailing = false;
+  }
+
+  private failed(err: unknown): void {
+    const now = Date.now();
+    this.o.metrics.errors.inc();
+    this.lastError = describeApiError(err);
+    this.failingSince ??= now;
+    const failingForMs = now - this.failingSince;
+    if (failingForMs >= this.o.leaseDurationMs && !this.reportedFailing) {
+      this.reportedFailing = true;
+      this.o.log.error(
+        { lease: this.o.name, error: this.lastError, failingForMs },
+        'the lease cannot be written: this replica cannot lead, nothing is reconciled by it',
+      );
+    } else {
+      this.o.log.warn({ lease: this.o.name, error: this.lastError }, 'lease update failed');
+    }
+  }
+
   /** true when we hold the lease after this call. */
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { api, name, namespace, identity } = this.o;
     const now = new Date();
-    const spec = {
+    const spec: V1LeaseSpec = {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.o.leaseDurationMs / 1000),
-      renewTime: now,
+      renewTime: leaseTime(now),
     };
-    let lease: V1Lease;
+    let lease;
     try {
       lease = await api.readNamespacedLease({ name, namespace });
     } catch (err) {
-      if (statusCode(err) !== 404) throw err;
+      if (apiStatusCode(err) !== 404) throw err;
       await api.createNamespacedLease({
         namespace,
         body: {
           metadata: { name, namespace },
-          spec: { ...spec, acquireTime: now, leaseTransitions: 0 },
+          spec: { ...spec, acquireTime: leaseTime(now), leaseTransitions: 0 },
         },
       });
       this.setLeading(true);
       return true;
     }
     const holder = lease.spec?.holderIdentity ?? '';
-    const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
-    const duration = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
-    const expired = holder === '' || renewed + duration < now.getTime();
-    if (holder !== identity && !expired) {
+    const live = liveHolder(lease.spec, now.getTime());
+    if (live !== undefined && live.identity !== identity) {
       this.setLeading(false);
       return false;
     }
@@ -137,7 +196,10 @@ export class LeaderElector {
           ...spec,
           ...(holder === identity
             ? {}
-            : { acquireTime: now, leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1 }),
+            : {
+                acquireTime: leaseTime(now),
+                leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1,
+              }),
         },
       },
     });

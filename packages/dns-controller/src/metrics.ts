@@ -1,4 +1,4 @@
-// The dns-controller's metrics (DESIGN.md, contract: names), shaped like
+// The dns-controller's metrics (names are a stable contract: docs/install.md, Metrics), shaped like
 // controller-runtime's reconcile metrics.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -41,6 +41,30 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
     proxyModeSkipped: new Counter({
       name: 'hairpin_dns_proxy_mode_skipped_hosts_total',
       help: 'Hostnames not hairpinned because their load balancer reports ipMode Proxy (KEP-1860).',
+      registers,
+    }),
+  };
+}
+
+/** Leader election (leader-election.ts). */
+export interface LeaderElectionMetrics {
+  /** 1 while this replica holds the Lease, else 0. */
+  readonly leader: Gauge;
+  /** Failed reads or writes of the Lease (a lost race, 409, is not one). */
+  readonly errors: Counter;
+}
+
+export function createLeaderElectionMetrics(registry: Registry): LeaderElectionMetrics {
+  const registers = [registry];
+  return {
+    leader: new Gauge({
+      name: 'hairpin_dns_leader',
+      help: '1 while this replica holds the leader Lease, else 0.',
+      registers,
+    }),
+    errors: new Counter({
+      name: 'hairpin_dns_leader_election_errors_total',
+      help: 'Failed reads or writes of the leader Lease (a lost race aside).',
       registers,
     }),
   };

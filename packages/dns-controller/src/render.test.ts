@@ -1,14 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureIO } from '@hairpin/shared/testing';
+import { corpusFile, captureIO } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { ingressesFromDocument, runRender } from './render.ts';
 
-const kubeadm = readFileSync(
-  new URL('../../../../shared/corpus/corefiles/kubeadm-latest.Corefile', import.meta.url),
-  'utf8',
-);
+const kubeadm = readFileSync(corpusFile('corefiles/kubeadm-latest.Corefile'), 'utf8');
 const target = 'hairpin-relay.hairpin.svc.cluster.local';
 
 const ingressList = `apiVersion: v1

@@ -1,4 +1,4 @@
-// `hairpin-dns-controller render` (DESIGN.md CLIs, contract): the controller's Corefile
+// `hairpin-dns-controller render` (a stable CLI: docs/corefile-editing.md): the controller's Corefile
 // edit as a pure command. Corefile in (file or stdin), edited Corefile out; no hosts means
 // every managed rule removed. Anything it cannot do safely: exit 2, a message on stderr,
 // nothing on stdout.

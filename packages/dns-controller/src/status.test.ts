@@ -91,7 +91,7 @@ describe('describeError', () => {
       body,
     });
     expect(describeError(err)).toBe('HTTP 403: configmaps "coredns" is forbidden');
-    expect(describeError({ code: 500, body: 'not json' })).toBe('HTTP 500');
+    expect(describeError({ code: 500, body: 'not json' })).toBe('HTTP 500: not json');
   });
 
   test('a failed fetch: its cause, on one line', () => {

@@ -2,6 +2,7 @@
 // "is my host handled, and if not why". A pure function of the controller's decision
 // (desired-hosts.ts), the ConfigMap writes it recorded and its leadership.
 import type { ObjectRef, SourcedHost } from '@hairpin/shared';
+import { apiStatusCode, describeApiError } from './api-error.ts';
 import type { DesiredHosts } from './desired-hosts.ts';
 
 /**
@@ -181,25 +182,14 @@ export class ConfigMapWriteLog {
 }
 
 /**
- * One line for an error, for a report or a terminal: an API error as its HTTP status and
- * the Status message (never client-node's dump of headers and body).
+ * One line for an error, for a report or a terminal: an API error as describeApiError
+ * gives it (never client-node's dump of headers and body), anything else with its cause.
  */
 export function describeError(err: unknown): string {
+  if (apiStatusCode(err) !== undefined) return oneLine(describeApiError(err));
   if (typeof err !== 'object' || err === null) return oneLine(String(err));
-  const e = err as { code?: unknown; body?: unknown; message?: unknown };
+  const e = err as { code?: unknown; message?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);
-  if (typeof e.code === 'number') {
-    let body = e.body;
-    if (typeof body === 'string') {
-      try {
-        body = JSON.parse(body) as unknown;
-      } catch {
-        // not a Status object: the status code alone
-      }
-    }
-    const status = (body as { message?: unknown } | undefined)?.message;
-    return oneLine(`HTTP ${e.code}${typeof status === 'string' ? `: ${status}` : ''}`);
-  }
   const text =
     typeof e.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message;
   // fetch's "fetch failed" says why only in its cause (ECONNREFUSED, a TLS error, ...).

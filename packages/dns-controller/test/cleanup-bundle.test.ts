@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FakeApiServer, runNode } from '@hairpin/shared/testing';
+import { microTime } from '@hairpin/shared';
+import { FakeApiServer, runNode } from '@hairpin/testing';
 import { afterEach, expect, test } from 'vitest';
 import {
   corednsConfigMap,
@@ -64,6 +65,87 @@ test('run, SIGTERM, then cleanup: rules and hairpin-hosts gone, the Corefile as 
   // Idempotent.
   expect((await runNode(main, ['cleanup'], { env })).code).toBe(0);
 }, 40_000);
+
+async function withRules() {
+  const fake = await FakeApiServer.start();
+  fakes.push(fake);
+  const withRule = kubeadmCorefile.replace('.:53 {\n', `.:53 {\n    ${rule('shop.example.com')}\n`);
+  fake.create({ ...corednsConfigMap(), data: { Corefile: withRule } });
+  fake.create({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'hairpin-hosts', namespace: 'hairpin' },
+    data: { hosts: 'shop.example.com\n', relayIP: '10.96.0.50' },
+  });
+  const corefile = () =>
+    (fake.get('v1', 'ConfigMap', 'kube-system', 'coredns')?.['data'] as { Corefile: string })
+      .Corefile;
+  const env = { KUBECONFIG: fake.kubeconfigFile(), POD_NAMESPACE: 'hairpin' };
+  return { fake, corefile, withRule, env };
+}
+
+test('cleanup refuses while a controller holds a fresh Lease; --force overrides', async () => {
+  const { fake, corefile, withRule, env } = await withRules();
+  fake.create({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'hairpin-dns-controller', namespace: 'hairpin' },
+    spec: {
+      holderIdentity: 'hairpin-dns-controller-7d9f-abcde',
+      leaseDurationSeconds: 15,
+      renewTime: microTime(new Date(Date.now() - 2_000)),
+    },
+  });
+  const refused = await runNode(main, ['cleanup'], { env });
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(
+    /^cleanup: the controller is running \(lease held by hairpin-dns-controller-7d9f-abcde, renewed ([2-9]|1[0-4]) s ago\): scale it to 0 first\n$/,
+  );
+  expect(refused.stdout).toBe('');
+  expect(corefile()).toBe(withRule);
+  expect(fake.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+
+  const forced = await runNode(main, ['cleanup', '--force'], { env });
+  expect(forced.stderr).toBe('');
+  expect(forced.code).toBe(0);
+  expect(corefile()).toBe(kubeadmCorefile);
+  expect(fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts')).toBeUndefined();
+}, 30_000);
+
+test('cleanup re-reads and retries a 409; API errors are one line, never a dump', async () => {
+  const { fake, corefile, env } = await withRules();
+  // A released Lease (what a controller leaves on SIGTERM) does not stop cleanup.
+  fake.create({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'hairpin-dns-controller', namespace: 'hairpin' },
+    spec: { holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date()) },
+  });
+  fake.failNext(2, 409, /configmaps\/coredns$/, 'PUT');
+  const retried = await runNode(main, ['cleanup'], { env });
+  expect(retried.stderr).toBe('');
+  expect(retried.code).toBe(0);
+  expect(corefile()).toBe(kubeadmCorefile);
+  const reads = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/coredns'));
+  expect(reads).toHaveLength(3);
+
+  fake.failNext(10, 403, /configmaps/);
+  const denied = await runNode(main, ['cleanup'], { env });
+  expect(denied.code).toBe(1);
+  const lines = denied.stderr.trimEnd().split('\n');
+  expect(lines).toEqual([
+    'cleanup: kube-system/coredns: HTTP 403 Forbidden: injected failure',
+    'cleanup: hairpin/hairpin-hosts: HTTP 403 Forbidden: injected failure',
+  ]);
+
+  fake.clearFailures();
+  fake.failNext(1, 403, /leases/);
+  const unknown = await runNode(main, ['cleanup'], { env });
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toBe(
+    'cleanup: cannot tell whether the controller is running (lease hairpin/hairpin-dns-controller: HTTP 403 Forbidden: injected failure); --force skips this check\n',
+  );
+}, 30_000);
 
 test('bad configuration exits 2 with every problem', async () => {
   const r = await runNode(main, [

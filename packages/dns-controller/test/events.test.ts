@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, expect, test } from 'vitest';
 import { silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer, waitFor } from '@hairpin/shared/testing';
+import { FakeApiServer, waitFor } from '@hairpin/testing';
 import { createEventRecorder } from '../src/events.ts';
 
 let fake: FakeApiServer | undefined;
@@ -20,6 +20,8 @@ const ref = {
 
 test('an Event is created once per quiet period; a failed create never throws', async () => {
   fake = await FakeApiServer.start();
+  // The refused Ingress's namespace exists (a create in a missing one is 404).
+  fake.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant' } });
   let clock = 1_000_000;
   const events = createEventRecorder({
     api: fake.kubeConfig().makeApiClient(CoreV1Api),

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createLogger, silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer } from '@hairpin/shared/testing';
+import { corpusFile, FakeApiServer } from '@hairpin/testing';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.ts';
 import { DnsController } from '../src/controller.ts';
@@ -10,7 +10,7 @@ import { createEventRecorder } from '../src/events.ts';
 import { createControllerMetrics } from '../src/metrics.ts';
 
 export const kubeadmCorefile = readFileSync(
-  new URL('../../../../shared/corpus/corefiles/kubeadm-latest.Corefile', import.meta.url),
+  corpusFile('corefiles/kubeadm-latest.Corefile'),
   'utf8',
 );
 export const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
@@ -51,7 +51,7 @@ export function ingress(
   };
 }
 
-export { waitFor } from '@hairpin/shared/testing';
+export { waitFor } from '@hairpin/testing';
 
 export interface Harness {
   readonly fake: FakeApiServer;

@@ -3,14 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@hairpin/shared/testing';
+import { corpusFile, runNode } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const corefile = readFileSync(
-  new URL('../../../../shared/corpus/corefiles/k3s.Corefile', import.meta.url),
-  'utf8',
-);
+const corefile = readFileSync(corpusFile('corefiles/k3s.Corefile'), 'utf8');
 
 test('node packages/dns-controller/dist/main.js render', async () => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);

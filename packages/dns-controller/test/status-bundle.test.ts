@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FakeApiServer, runNode, waitFor } from '@hairpin/shared/testing';
+import { FakeApiServer, runNode, waitFor } from '@hairpin/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ClusterStatus } from '../src/cluster-status.ts';
 import type { StatusReport } from '../src/status.ts';
@@ -237,7 +237,7 @@ test('status: forbidden, or no API server: one line on stderr, exit 1, nothing o
   expect(forbidden.code).toBe(1);
   expect(forbidden.stdout).toBe('');
   expect(forbidden.stderr).toMatch(
-    /^status: not allowed to list Events \(reason=HostnameRefused\) in all namespaces: HTTP 403: injected failure \(.*\)\n$/,
+    /^status: not allowed to list Events \(reason=HostnameRefused\) in all namespaces: HTTP 403 Forbidden: injected failure \(.*\)\n$/,
   );
 
   const bad = await runNode(main, ['status', '--output', 'yaml', 'extra'], { env: cliEnv() });

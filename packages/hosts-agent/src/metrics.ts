@@ -1,4 +1,4 @@
-// The hosts agent's metrics (DESIGN.md, contract: names).
+// The hosts agent's metrics (names are a stable contract: docs/install.md, Metrics).
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface AgentMetrics {

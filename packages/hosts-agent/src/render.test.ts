@@ -1,4 +1,4 @@
-import { captureIO } from '@hairpin/shared/testing';
+import { captureIO } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { runRender } from './render.ts';
 

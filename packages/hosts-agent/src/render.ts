@@ -1,4 +1,4 @@
-// `hairpin-hosts-agent render` (DESIGN.md CLIs, contract): the agent's hosts-file edit as
+// `hairpin-hosts-agent render` (a stable CLI: docs/hostnames-and-hosts-file.md): the agent's hosts-file edit as
 // a pure command. Hosts file in (file or stdin), edited file out; no hosts means every
 // managed line removed. Bad input: exit 2, a message on stderr, nothing on stdout.
 import { isIP } from 'node:net';

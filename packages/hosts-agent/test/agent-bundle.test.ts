@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePublishedHosts, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
-import { FakeApiServer, waitFor } from '@hairpin/shared/testing';
+import { FakeApiServer, waitFor } from '@hairpin/testing';
 import { afterEach, expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePublishedHosts, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
 import { silentLogger } from '@hairpin/shared/runtime';
-import { FakeApiServer, waitFor } from '@hairpin/shared/testing';
+import { FakeApiServer, waitFor } from '@hairpin/testing';
 import { Registry } from 'prom-client';
 import { afterEach, expect, test } from 'vitest';
 import { HostsAgent } from '../src/agent.ts';

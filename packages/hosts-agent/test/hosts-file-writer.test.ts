@@ -3,17 +3,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyHostsFile } from '@hairpin/shared';
+import { corpusFile } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { editFileInPlace } from '../src/hosts-file-writer.ts';
 
-const base = readFileSync(
-  new URL('../../../../shared/corpus/hosts/k8s-pod-hostnetwork.hosts', import.meta.url),
-  'utf8',
-);
+const base = readFileSync(corpusFile('hosts/k8s-pod-hostnetwork.hosts'), 'utf8');
 
 function tempFile(content: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'hairpin-agent-')), 'hosts');
@@ -87,7 +86,7 @@ describe('editFileInPlace', () => {
     writeFileSync(node, base);
     writeFileSync(mounted, '');
     const writer = fileURLToPath(new URL('../src/hosts-file-writer.ts', import.meta.url));
-    const shared = fileURLToPath(new URL('../../shared/src/index.ts', import.meta.url));
+    const shared = createRequire(import.meta.url).resolve('@hairpin/shared');
     const script = `
       import { renameSync, writeFileSync } from 'node:fs';
       import { editFileInPlace } from ${JSON.stringify(writer)};

@@ -3,14 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@hairpin/shared/testing';
+import { corpusFile, runNode } from '@hairpin/testing';
 import { expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const original = readFileSync(
-  new URL('../../../../shared/corpus/hosts/synthetic-crlf.hosts', import.meta.url),
-  'utf8',
-);
+const original = readFileSync(corpusFile('hosts/synthetic-crlf.hosts'), 'utf8');
 
 test('node packages/hosts-agent/dist/main.js render', async () => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);

@@ -1,4 +1,4 @@
-// hairpin-relay configuration: flags with environment twins (DESIGN.md CLIs, contract),
+// hairpin-relay configuration: flags with environment twins (a stable CLI: docs/install.md, Configuration),
 // parsed once at the edge; every problem reported at once; the result frozen.
 import { isIP } from 'node:net';
 import {
@@ -6,6 +6,7 @@ import {
   COMMON_FLAGS,
   ConfigError,
   flagValue,
+  formatHostPort,
   parseFlags,
   parseHostPort,
   type CommonConfig,
@@ -31,6 +32,8 @@ export interface RelayConfig extends CommonConfig {
   readonly maxConnections: number;
   readonly drainTimeoutMs: number;
   readonly resolveIntervalMs: number;
+  /** How long the last good answer is used after the target name stops resolving. */
+  readonly holdNxMs: number;
   /** Worker processes sharing the listening sockets; 1 = this process alone. */
   readonly workers: number;
 }
@@ -43,6 +46,7 @@ export const RELAY_FLAGS: readonly FlagSpec[] = [
   { name: 'max-connections' },
   { name: 'drain-timeout' },
   { name: 'resolve-interval' },
+  { name: 'hold-nx' },
   { name: 'workers', env: 'RELAY_WORKERS' },
   ...COMMON_FLAGS,
   // hairpin-proxy compatibility: TARGET_SERVER=host routes :8080->host:80, :8443->host:443.
@@ -56,6 +60,32 @@ export function parseDuration(text: string): number | undefined {
   const n = Number(m[1]);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
   return Math.round(n * unit);
+}
+
+function isUnspecified(host: string): boolean {
+  return host === '0.0.0.0' || canonicalIPv6(host) === '::';
+}
+
+/** The compressed text form of an IPv6 address (`0:0::1` is `::1`); other hosts unchanged. */
+function canonicalIPv6(host: string): string {
+  if (isIP(host) !== 6 || host.includes('%')) return host;
+  return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+}
+
+/**
+ * Whether two listeners would collide at bind time (EADDRINUSE): the same port on the same
+ * address, or on a wildcard that covers the other. `::` covers IPv4 too: Node listens
+ * dual-stack. Port 0 (any free port) never collides.
+ */
+export function listenersOverlap(
+  a: { readonly host: string; readonly port: number },
+  b: { readonly host: string; readonly port: number },
+): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  const x = canonicalIPv6(a.host);
+  const y = canonicalIPv6(b.host);
+  if (x === y || x === '::' || y === '::') return true;
+  return isIP(x) === 4 && isIP(y) === 4 && (x === '0.0.0.0' || y === '0.0.0.0');
 }
 
 function parseRoute(spec: string, problems: string[]): Route | undefined {
@@ -73,9 +103,12 @@ function parseRoute(spec: string, problems: string[]): Route | undefined {
     problems.push(`--listen ${spec}: listen host must be an IP address`);
   }
   if (target.port === 0) problems.push(`--listen ${spec}: target port 0`);
-  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  // parseHostPort reads an empty host as 0.0.0.0, which as a destination means this host.
+  if (isUnspecified(target.host)) {
+    problems.push(`--listen ${spec}: target host is empty or 0.0.0.0; name the ingress Service`);
+  }
   return {
-    name: `${host}:${listen.port}`,
+    name: formatHostPort(listen.host, listen.port),
     listenHost: listen.host,
     listenPort: listen.port,
     targetHost: target.host,
@@ -110,17 +143,31 @@ export function loadConfig(
   } else {
     problems.push('no routes: give --listen HOST:PORT=TARGET:PORT (RELAY_ROUTES) or TARGET_SERVER');
   }
-  const seen = new Set<string>();
-  for (const r of routes) {
-    if (seen.has(r.name)) problems.push(`--listen ${r.name} given twice`);
-    seen.add(r.name);
-  }
+  const common = commonConfig(flags, problems);
+  // Caught here rather than as EADDRINUSE at bind time, with both settings named.
+  const binds = [
+    ...routes.map((r) => ({ flag: '--listen', host: r.listenHost, port: r.listenPort })),
+    // A bad --admin is reported already; its fallback would only add a false overlap.
+    ...(problems.some((p) => p.startsWith('--admin'))
+      ? []
+      : [{ flag: '--admin', ...common.admin }]),
+  ];
+  binds.forEach((a, i) => {
+    for (const b of binds.slice(0, i)) {
+      if (!listenersOverlap(a, b)) continue;
+      const [x, y] = [formatHostPort(b.host, b.port), formatHostPort(a.host, a.port)];
+      problems.push(
+        x === y && a.flag === b.flag
+          ? `${a.flag} ${x} given twice`
+          : `${b.flag} ${x} and ${a.flag} ${y} overlap: both would listen on port ${a.port}`,
+      );
+    }
+  });
 
   const proxyProtocol = flagValue(flags, 'proxy-protocol') ?? 'v1';
   if (proxyProtocol !== 'v1' && proxyProtocol !== 'v2') {
     problems.push(`--proxy-protocol must be v1 or v2, not ${JSON.stringify(proxyProtocol)}`);
   }
-  const common = commonConfig(flags, problems);
 
   const duration = (name: string, fallback: number, min: number): number => {
     const raw = flagValue(flags, name);
@@ -155,6 +202,8 @@ export function loadConfig(
     maxConnections: integer('max-connections', 10_000, 1, 1_000_000),
     drainTimeoutMs: duration('drain-timeout', 25_000, 0),
     resolveIntervalMs: duration('resolve-interval', 10_000, 100),
+    // HAProxy's resolvers section: `hold nx 30s`.
+    holdNxMs: duration('hold-nx', 30_000, 0),
     workers: integer('workers', 1, 1, 64),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -3,8 +3,8 @@
 // backend answers with the client address it read from the header.
 import { createServer as createHttpServer, get } from 'node:http';
 import { createServer, type Socket } from 'node:net';
-import { ConfigError, flagValue, parseFlags } from '@hairpin/shared';
-import { createLogger, untilSignal } from '@hairpin/shared/runtime';
+import { ConfigError, flagValue, parseFlags, StartupError } from '@hairpin/shared';
+import { createLogger, listenFailure, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { readProxyHeader, type ReceivedHeader } from './proxy-receiver.ts';
 import { startRelay } from './run.ts';
@@ -81,10 +81,9 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const adminPort = flagValue(flags, 'admin-port') ?? '9090';
   const version = flagValue(flags, 'proxy-protocol') ?? 'v1';
 
-  const backend = await startDemoBackend(backendPort).catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError([
-      `demo backend cannot listen on 127.0.0.1:${backendPort}: ${err.code ?? err.message} (choose another with --backend-port)`,
-    ]);
+  const backend = await startDemoBackend(backendPort).catch((err: unknown) => {
+    const failure = listenFailure(err, 'demo backend address', `127.0.0.1:${backendPort}`);
+    throw new StartupError(`${failure.message} (choose another with --backend-port)`);
   });
   const config = loadConfig(
     [
@@ -100,11 +99,10 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     {},
   );
   const log = createLogger({ level: 'warn', name: 'hairpin-relay' });
-  const running = await startRelay(config, { log }).catch(async (err: NodeJS.ErrnoException) => {
+  const running = await startRelay(config, { log }).catch(async (err: unknown) => {
     await backend.close();
-    throw new ConfigError([
-      `relay cannot listen on 127.0.0.1:${port} or admin 127.0.0.1:${adminPort}: ${err.code ?? err.message} (choose others with --port / --admin-port)`,
-    ]);
+    if (!(err instanceof StartupError)) throw err;
+    throw new StartupError(`${err.message} (choose others with --port / --admin-port)`);
   });
   const relayPort = [...running.relay.addresses().values()][0]!.port;
   const out = process.stdout;

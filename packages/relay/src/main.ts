@@ -1,4 +1,4 @@
-// hairpin-relay: the PROXY-protocol relay (DESIGN.md CLIs), or `hairpin-relay demo`.
+// hairpin-relay: the PROXY-protocol relay (docs/relay.md), or `hairpin-relay demo`.
 import cluster from 'node:cluster';
 import { Registry } from 'prom-client';
 import { createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';

@@ -1,4 +1,4 @@
-// The relay's metrics (DESIGN.md, contract: names), registered on a registry passed in.
+// The relay's metrics (names are a stable contract: docs/install.md, Metrics), registered on a registry passed in.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type ConnectionResult =

@@ -1,11 +1,11 @@
 // The relay: accept, connect upstream, write the PROXY header first, then move bytes both
-// ways untouched (STYLE.md §8).
+// ways untouched.
 //
 // Per connection the work is: one upstream socket, one header write, two pipes. Payload
 // is never copied, concatenated or decoded in JavaScript: `pipe` hands each chunk from one
 // socket's read straight to the other's write, and pauses the reader while the writer is
 // full (backpressure, so a slow reader keeps memory flat). `stream.pipeline` was measured
-// slower than `pipe` for short connections (PERF-NOTES.md), and gives nothing here that
+// slower than `pipe` for short connections (measured with `pnpm bench`, docs/relay.md), and gives nothing here that
 // the explicit error/close handling below does not.
 //
 // Half-close: both sockets are created with allowHalfOpen, so a client's FIN is passed on
@@ -13,6 +13,7 @@
 // closed only when both of its directions are done. An error on either side destroys both.
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { listenFailure } from '@hairpin/shared/runtime';
 import type { Counter, Gauge } from 'prom-client';
 import type { Route } from './config.ts';
 import type { ConnectionResult, RelayMetrics } from './metrics.ts';
@@ -27,6 +28,8 @@ export interface RelayOptions {
   /** Open connections allowed across all routes; more are closed at once and counted. */
   readonly maxConnections: number;
   readonly resolveIntervalMs: number;
+  /** How long the last good answer is used after the target name stops resolving. */
+  readonly holdNxMs?: number;
   readonly log: Logger;
   readonly metrics: RelayMetrics;
   readonly lookup?: LookupAll;
@@ -79,6 +82,7 @@ export function createRelay(options: RelayOptions): Relay {
     resolver: new TargetResolver(route.targetHost, {
       lookup: options.lookup ?? systemLookup,
       intervalMs: options.resolveIntervalMs,
+      ...(options.holdNxMs === undefined ? {} : { holdNxMs: options.holdNxMs }),
       log,
     }),
     active: metrics.active.labels({ route: route.name }),
@@ -168,6 +172,7 @@ export function createRelay(options: RelayOptions): Relay {
 
       const onConnectError = (err: NodeJS.ErrnoException): void => {
         up.destroy();
+        state.resolver.markFailed(address);
         if (client.destroyed) return;
         if (index + 1 < candidates.length) {
           log.warn(
@@ -235,13 +240,15 @@ export function createRelay(options: RelayOptions): Relay {
                 (socket) => handle(state, socket),
               );
               state.server = server;
-              server.once('error', reject);
+              server.once('error', (err) =>
+                reject(listenFailure(err, 'listen address', state.route.name)),
+              );
               // A deep accept queue, like HAProxy's (its backlog defaults to maxconn): bursts of
               // new connections wait in the kernel instead of being dropped (capped by somaxconn).
               server.listen(
                 { host: state.route.listenHost, port: state.route.listenPort, backlog: 4096 },
                 () => {
-                  server.off('error', reject);
+                  server.removeAllListeners('error');
                   server.on('error', (err) =>
                     log.error({ err, route: state.route.name }, 'listener error'),
                   );

@@ -31,6 +31,7 @@ export async function startRelay(
     idleTimeoutMs: config.idleTimeoutMs,
     maxConnections: config.maxConnections,
     resolveIntervalMs: config.resolveIntervalMs,
+    holdNxMs: config.holdNxMs,
     log,
     metrics: createRelayMetrics(registry),
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),

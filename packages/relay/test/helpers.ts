@@ -1,4 +1,5 @@
 // Test support for the relay: real sockets on loopback, port 0.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
@@ -45,6 +46,38 @@ export async function startReceiver(
     close: async () => {
       for (const s of sockets) s.destroy();
       server.close();
+    },
+  };
+}
+
+/**
+ * A listener whose process never accepts: once its accept queue is full the kernel drops
+ * further SYNs, so a connect to it hangs, on loopback (a blackholed upstream).
+ */
+export async function startBlackhole(
+  host = LOOPBACK4,
+  port = 0,
+): Promise<{ readonly port: number; close(): void }> {
+  const listen = JSON.stringify({ host, port, backlog: 1 });
+  const child = spawn(process.execPath, [
+    '-e',
+    `const s=require('net').createServer();s.listen(${listen},()=>{console.log(s.address().port);setTimeout(()=>Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,60000),50)})`,
+  ]);
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const bound = Number(line.toString().trim());
+  await new Promise((r) => setTimeout(r, 200));
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 8; i++) {
+    const f = connect({ port: bound, host });
+    f.on('error', () => {});
+    fillers.push(f);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    port: bound,
+    close() {
+      for (const f of fillers) f.destroy();
+      child.kill('SIGKILL');
     },
   };
 }
@@ -121,4 +154,4 @@ export async function metricValue(
   return match?.value ?? 0;
 }
 
-export { waitFor } from '@hairpin/shared/testing';
+export { waitFor } from '@hairpin/testing';

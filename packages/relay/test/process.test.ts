@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runNode } from '@hairpin/shared/testing';
+import { runNode } from '@hairpin/testing';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { dial, readAll, startReceiver, waitFor, type Receiver } from './helpers.ts';
 import { freePort } from './peers.ts';

@@ -1,14 +1,13 @@
 // The relay against real sockets on loopback: header, half-close, integrity, backpressure,
 // failures, limits.
 import { createHash, randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   dial,
   metricValue,
   readAll,
+  startBlackhole,
   startReceiver,
   startTestRelay,
   waitFor,
@@ -221,24 +220,9 @@ describe('failures', () => {
   });
 
   test('a blackholed upstream: connect timeout closes the client', async () => {
-    // A listener whose process never accepts: once its accept queue is full the kernel
-    // drops further SYNs, so a connect to it hangs, on loopback.
-    const child = spawn(process.execPath, [
-      '-e',
-      `const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,20000),50)})`,
-    ]);
-    cleanups.push(() => void child.kill('SIGKILL'));
-    const [line] = (await once(child.stdout, 'data')) as [Buffer];
-    const port = Number(line.toString().trim());
-    await new Promise((r) => setTimeout(r, 200));
-    const fillers: Socket[] = [];
-    cleanups.push(() => fillers.forEach((f) => f.destroy()));
-    for (let i = 0; i < 8; i++) {
-      const f = connect({ port, host: '127.0.0.1' });
-      f.on('error', () => {});
-      fillers.push(f);
-    }
-    await new Promise((r) => setTimeout(r, 300));
+    const blackhole = await startBlackhole();
+    cleanups.push(() => blackhole.close());
+    const port = blackhole.port;
     const relay = await startTestRelay(port, { connectTimeoutMs: 300 });
     cleanups.push(() => relay.close());
     const client = await dial(relay.port);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { corefileOracle, corefiles } from '../test/corpus.ts';
+import { corefileOracle, corefiles } from '@hairpin/testing';
 import { lexCorefile } from './corefile-lexer.ts';
 import { parseCorefile } from './corefile-parser.ts';
 import { HairpinError } from './errors.ts';

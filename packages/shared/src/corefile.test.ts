@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { corefileOracle, corefiles, corpusDir } from '../test/corpus.ts';
+import { corefileOracle, corefiles, corpusDir } from '@hairpin/testing';
 import {
   applyCorefileHosts,
   findRootBlock,

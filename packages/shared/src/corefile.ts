@@ -1,4 +1,4 @@
-// Lossless editing of CoreDNS Corefiles (DESIGN.md "Ownership markers", contract).
+// Lossless editing of CoreDNS Corefiles (the ownership markers are a stable contract: docs/corefile-editing.md).
 //
 // hairpin owns whole lines: one `rewrite name ... <relay FQDN> # managed by hairpin` line per
 // host, directly after the opening line of the server block that serves the root zone.

@@ -1,4 +1,4 @@
-// Typed errors with stable codes (STYLE.md §5). Callers match `err.code`; a code is
+// Typed errors with stable codes, one catalogue per package. Callers match `err.code`; a code is
 // never reused for another meaning. Add new codes here, never inline.
 export const ErrorCodes = {
   /** The Corefile does not parse the way CoreDNS would parse it; `line` says where. */
@@ -19,6 +19,8 @@ export const ErrorCodes = {
   CONFIG: 'HAIRPIN_CONFIG',
   /** Input file (YAML / JSON) could not be read as what was expected. */
   INPUT: 'HAIRPIN_INPUT',
+  /** The process could not start (an address in use or not available); a CLI exits 1. */
+  STARTUP: 'HAIRPIN_STARTUP',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -36,7 +38,7 @@ export class HairpinError extends Error {
   }
 }
 
-/** Every configuration problem at once (STYLE.md §4); a CLI prints each and exits 2. */
+/** Every configuration problem at once; a CLI prints each and exits 2. */
 export class ConfigError extends HairpinError {
   readonly problems: readonly string[];
 
@@ -44,5 +46,13 @@ export class ConfigError extends HairpinError {
     super(ErrorCodes.CONFIG, `invalid configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
     this.problems = Object.freeze([...problems]);
+  }
+}
+
+/** A failure to start that the operator must fix; a CLI prints the one-line message, exit 1. */
+export class StartupError extends HairpinError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(ErrorCodes.STARTUP, message, options);
+    this.name = 'StartupError';
   }
 }

@@ -1,6 +1,7 @@
-// Command-line flags with environment-variable twins (DESIGN.md, CLIs): every flag
+// Command-line flags with environment-variable twins (docs/install.md, Configuration): every flag
 // `--some-flag` can also be set as SOME_FLAG (or a named variable); flags win.
-// Pure: callers pass argv and env, and get every problem at once (STYLE.md §4).
+// Pure: callers pass argv and env, and get every problem at once.
+import { isIP } from 'node:net';
 
 export interface FlagSpec {
   /** Long flag name without dashes, e.g. "hosts-file". */
@@ -115,6 +116,11 @@ export function parseHostPort(
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
+/** "HOST:PORT", IPv6 in brackets: the inverse of parseHostPort, for messages and labels. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Flags every component has: the admin endpoint and the log level. */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
   { name: 'admin', env: 'ADMIN_ADDR' },
@@ -131,7 +137,12 @@ export interface CommonConfig {
 
 /** --admin (default 0.0.0.0:9090) and --log-level (default info); problems appended. */
 export function commonConfig(flags: ParsedFlags, problems: string[]): CommonConfig {
-  const admin = parseHostPort(flagValue(flags, 'admin') ?? '0.0.0.0:9090');
+  const raw = flagValue(flags, 'admin') ?? '0.0.0.0:9090';
+  let admin = parseHostPort(raw);
+  if (!('error' in admin) && isIP(admin.host) === 0) {
+    // Resolving a name here would fail at bind time with a stack, or bind somewhere unmeant.
+    admin = { error: `"${raw}": host must be an IP address (0.0.0.0 for every interface)` };
+  }
   if ('error' in admin) problems.push(`--admin ${admin.error}`);
   const level = flagValue(flags, 'log-level') ?? 'info';
   const logLevel = LOG_LEVELS.find((l) => l === level);

@@ -1,5 +1,5 @@
 // The one gate every hostname passes before it may reach a Corefile or a hosts file
-// (DESIGN.md "Hostnames are hostile input"). Ingress and route hosts are written by
+// (docs/hostnames-and-hosts-file.md). Ingress and route hosts are written by
 // tenants: anything that is not a plain RFC 1123 DNS name, or that would redirect
 // cluster-internal or loopback names, is refused with a stable reason code.
 import { isIP } from 'node:net';

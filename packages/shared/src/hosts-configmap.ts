@@ -1,4 +1,4 @@
-// The ConfigMap the dns-controller publishes for the hosts agents (DESIGN.md:
+// The ConfigMap the dns-controller publishes for the hosts agents (docs/hosts-agent.md:
 // `hairpin/hairpin-hosts`): the decided host set and the relay Service's ClusterIP.
 // Both sides use these two functions, so the format lives in one place. The agent
 // re-validates what it reads: the ConfigMap is an input like any other.

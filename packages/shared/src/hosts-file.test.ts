@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { corpusDir, hostsFiles, hostsOracle } from '../test/corpus.ts';
+import { corpusDir, hostsFiles, hostsOracle } from '@hairpin/testing';
 import { HairpinError } from './errors.ts';
 import { bytesFromText, textFromBytes } from './file-bytes.ts';
 import {

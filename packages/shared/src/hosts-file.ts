@@ -1,4 +1,4 @@
-// Lossless editing of hosts files (DESIGN.md "Ownership markers", contract).
+// Lossless editing of hosts files (the ownership markers are a stable contract: docs/hostnames-and-hosts-file.md).
 //
 // hairpin owns whole lines that end in its marker, all at the end of the file:
 //   10.96.0.50 shop.example.com api.example.com # managed by hairpin

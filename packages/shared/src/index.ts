@@ -1,7 +1,7 @@
 // The public surface of @hairpin/shared: pure functions over plain data, no I/O.
-// Runtime helpers with I/O (logger, admin server, informers) live in ./runtime,
-// the fake Kubernetes API server for tests in ./testing.
-export { ConfigError, ErrorCodes, HairpinError, type ErrorCode } from './errors.ts';
+// Runtime helpers with I/O (logger, admin server, informers) live in ./runtime; test
+// support (the fake Kubernetes API server, fixtures) in the private @hairpin/testing.
+export { ConfigError, ErrorCodes, HairpinError, StartupError, type ErrorCode } from './errors.ts';
 export {
   checkHostname,
   checkHostnameSyntax,
@@ -51,6 +51,7 @@ export {
   COMMON_FLAGS,
   envNameOf,
   flagValue,
+  formatHostPort,
   LOG_LEVELS,
   namespaceFlag,
   parseFlags,
@@ -61,6 +62,7 @@ export {
   type ParsedFlags,
 } from './flags.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
+export { microTime } from './micro-time.ts';
 export { bytesFromText, textFromBytes } from './file-bytes.ts';
 export {
   decodePublishedHosts,

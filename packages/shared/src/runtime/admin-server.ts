@@ -1,9 +1,11 @@
-// The admin endpoint every component serves (DESIGN.md: --admin HOST:PORT):
+// The admin endpoint every component serves (--admin HOST:PORT, docs/install.md):
 // /metrics (prom-client), /healthz (the process is alive), /readyz (it can do its job).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { formatHostPort } from '../flags.ts';
+import { listenFailure } from './startup-error.ts';
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -16,7 +18,35 @@ export interface AdminServerOptions {
   /** Extra GET routes, by path (e.g. `/status`): each answers with the JSON of its value. */
   readonly jsonRoutes?: Readonly<Record<string, () => unknown>>;
   readonly log: Logger;
+  /** Open admin connections allowed; more are closed at once (default ADMIN_MAX_CONNECTIONS). */
+  readonly maxConnections?: number;
 }
+
+/**
+ * Probes and scrapes need a handful of connections. The cap keeps idle or hostile clients
+ * of the admin port from taking the file descriptors the component's real work needs.
+ */
+export const ADMIN_MAX_CONNECTIONS = 32;
+/** Whole request headers must arrive within this time (slowloris, or a silent client). */
+const HEADERS_TIMEOUT_MS = 5_000;
+/** A whole request, body included. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** An idle keep-alive connection between requests (Prometheus reconnects per scrape). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * No byte either way: a client that connects and sends nothing (Node's headersTimeout
+ * covers only a request that has begun), or stops reading its response. Collecting the
+ * metrics takes milliseconds.
+ */
+const SOCKET_IDLE_TIMEOUT_MS = 5_000;
+/**
+ * Node enforces headersTimeout and requestTimeout only when it sweeps its connections,
+ * every connectionsCheckingInterval (30 s by default), so a 5 s limit fired after up to
+ * 35 s. Sweep every second.
+ */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+/** At most one warning per this period about connections refused at the cap. */
+const DROP_LOG_INTERVAL_MS = 10_000;
 
 export interface AdminServer {
   readonly server: Server;
@@ -27,7 +57,8 @@ export interface AdminServer {
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { registry, notReadyReason, log } = options;
   const collect = options.collect ?? (() => registry.metrics());
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS });
+  server.on('request', (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -75,14 +106,32 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     }
   });
   // Probes and scrapes are short; do not let a stuck client hold the server open.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
-  server.keepAliveTimeout = 5_000;
+  server.maxConnections = options.maxConnections ?? ADMIN_MAX_CONNECTIONS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // With no 'timeout' listener on the server, Node destroys a socket idle this long.
+  server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
+  let dropped = 0;
+  let lastDropLog = -Infinity;
+  server.on('drop', () => {
+    dropped++;
+    const now = performance.now();
+    if (now - lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    lastDropLog = now;
+    log.warn(
+      { maxConnections: server.maxConnections, dropped },
+      'admin connection limit reached: new admin connections are closed',
+    );
+    dropped = 0;
+  });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: Error): void =>
+      reject(listenFailure(err, 'admin address', formatHostPort(options.host, options.port)));
+    server.once('error', onError);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

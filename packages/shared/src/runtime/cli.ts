@@ -1,6 +1,12 @@
 // The common shape of a component's main(): run, and turn a ConfigError into exit 2
-// with one line per problem (DESIGN.md: "Invalid configuration: exit 2").
-import { ConfigError } from '../errors.ts';
+// with one line per problem (invalid configuration: exit 2), and a failure
+// to start into exit 1 with one line (never a stack trace).
+import { ConfigError, StartupError } from '../errors.ts';
+
+/** An error from the system (a failed bind, open, connect): its message says it all. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
 
 export async function runCli(main: () => Promise<number | void>): Promise<void> {
   try {
@@ -12,9 +18,14 @@ export async function runCli(main: () => Promise<number | void>): Promise<void> 
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(
-      `fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
+    // Anything else is a bug: its stack trace is what a report needs.
+    const text =
+      err instanceof StartupError || isSystemError(err)
+        ? err.message
+        : err instanceof Error
+          ? (err.stack ?? err.message)
+          : String(err);
+    process.stderr.write(`fatal: ${text}\n`);
     process.exitCode = 1;
   }
 }

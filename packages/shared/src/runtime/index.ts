@@ -1,7 +1,13 @@
 // Runtime helpers with I/O, shared by the three components' shells.
 export { createLogger, silentLogger, type Logger } from './logger.ts';
-export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin-server.ts';
+export {
+  ADMIN_MAX_CONNECTIONS,
+  startAdminServer,
+  type AdminServer,
+  type AdminServerOptions,
+} from './admin-server.ts';
 export { runCli, untilSignal } from './cli.ts';
+export { listenFailure } from './startup-error.ts';
 export { readInput, type CliIO } from './input.ts';
 export { ResilientInformer, type InformerOptions, type ListResult } from './informer.ts';
 export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';

@@ -1,4 +1,4 @@
-// One pino root logger per process, JSON to stdout (STYLE.md §6). Components take
+// One pino root logger per process, JSON to stdout. Components take
 // `log.child({ component })`; tests pass a logger that writes to a sink.
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 

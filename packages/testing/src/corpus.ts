@@ -1,8 +1,22 @@
-// The shared corpus of real Corefiles and hosts files (../shared/corpus beside the repo).
+// Test fixtures kept in this package: the corpus of real Corefiles and hosts files (with
+// the outputs of CoreDNS's own parsers as oracles; fixtures/corpus/SOURCES.md says where
+// each came from), and exchanges recorded against a real kube-apiserver
+// (fixtures/kube-api-conformance/README.md).
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const corpusDir = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
+/** The corpus directory, with a trailing slash. */
+export const corpusDir = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
+
+/** The recorded kube-apiserver exchanges, with a trailing slash. */
+export const kubeApiConformanceDir = fileURLToPath(
+  new URL('../fixtures/kube-api-conformance/', import.meta.url),
+);
+
+/** A corpus file's path, e.g. corpusFile('corefiles/k3s.Corefile'). */
+export function corpusFile(name: string): string {
+  return `${corpusDir}${name}`;
+}
 
 export interface CorpusFile {
   readonly name: string;

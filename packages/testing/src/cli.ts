@@ -1,0 +1,117 @@
+// Test support for the components' CLIs: in-process streams, and running a built bundle.
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+
+/** The streams and environment a component's CLI runs with (the shape of its CliIO). */
+export interface CliIO {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface CapturedIO extends CliIO {
+  readonly out: () => string;
+  readonly err: () => string;
+}
+
+export function captureIO(stdin = '', env: Record<string, string> = {}): CapturedIO {
+  const input = new PassThrough();
+  input.end(stdin);
+  let out = '';
+  let err = '';
+  const stdout = new PassThrough().on('data', (c: Buffer) => (out += c.toString()));
+  const stderr = new PassThrough().on('data', (c: Buffer) => (err += c.toString()));
+  return { stdin: input, stdout, stderr, env, out: () => out, err: () => err };
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  /** stdout as the bytes written (for byte-exact output). */
+  readonly stdoutBytes: Buffer;
+  readonly stderr: string;
+}
+
+/** Runs `node <script> ...args` with Node running these tests, stdin given, bounded in time. */
+export function runNode(
+  script: string,
+  args: readonly string[],
+  options: { stdin?: string | Uint8Array; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 20_000,
+    });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(stdout);
+      resolve({ code, stdout: stdoutBytes.toString(), stdoutBytes, stderr });
+    });
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** An address no interface of a test machine has (TEST-NET-1, RFC 5737): EADDRNOTAVAIL. */
+export const UNAVAILABLE_ADDRESS = '192.0.2.1';
+
+/** A port on 127.0.0.1 held by a listener until close(): binding it fails (EADDRINUSE). */
+export async function occupiedPort(): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Runs `script` with each --admin failure every component reports alike (an address in
+ * use, one not on this host, a host that is not an IP) and returns how the result differed
+ * from the contract (docs/install.md: exit 1 or 2, one line on stderr, no stack): [] when none.
+ */
+export async function adminStartupMismatches(
+  script: string,
+  extraArgs: readonly string[] = [],
+): Promise<string[]> {
+  const taken = await occupiedPort();
+  const cases = [
+    {
+      admin: `127.0.0.1:${taken.port}`,
+      code: 1,
+      stderr: `fatal: cannot listen on admin address 127.0.0.1:${taken.port}: address already in use (EADDRINUSE)\n`,
+    },
+    {
+      admin: `${UNAVAILABLE_ADDRESS}:9090`,
+      code: 1,
+      stderr: `fatal: cannot listen on admin address ${UNAVAILABLE_ADDRESS}:9090: address not available on this host (EADDRNOTAVAIL)\n`,
+    },
+    {
+      admin: '999.1.1.1:9090',
+      code: 2,
+      stderr:
+        'error: --admin "999.1.1.1:9090": host must be an IP address (0.0.0.0 for every interface)\n',
+    },
+  ];
+  const mismatches: string[] = [];
+  try {
+    for (const c of cases) {
+      const r = await runNode(script, [...extraArgs, '--admin', c.admin]);
+      if (r.code !== c.code || r.stderr !== c.stderr) {
+        mismatches.push(
+          `--admin ${c.admin}: exit ${r.code} (want ${c.code}), stderr ${JSON.stringify(r.stderr)} (want ${JSON.stringify(c.stderr)})`,
+        );
+      }
+    }
+  } finally {
+    await taken.close();
+  }
+  return mismatches;
+}
