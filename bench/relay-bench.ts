@@ -1,10 +1,18 @@
-// pnpm bench: the relay against HAProxy 2.6 (and nginx directly) in front of the same
-// nginx with proxy_protocol, on loopback. nginx and the proxy under test share CPU 0, the
-// load generator runs on CPU 1; runs alternate between proxies and the medians are
-// printed as relay/HAProxy ratios. Not a test: numbers vary with the machine.
+// pnpm bench: the relay against HAProxy 2.6 (tcp, send-proxy) and against a minimal
+// `pipe` relay (bench/pipe-relay.ts, the floor), all in front of the same nginx with
+// proxy_protocol, on loopback. Not a test: numbers vary with the machine.
 //
-//   pnpm bench                     3 rounds of 5 s per measurement (about 4 minutes)
-//   pnpm bench --rounds 5 --duration 10
+// Two sets, measured in the same run, round after round, in a rotating order, so that a
+// slow period of a shared machine hits every variant alike:
+// - one core: nginx and the proxy on CPU 0, wrk (one thread, 50 connections) on CPU 1;
+//   HAProxy nbthread 1, the relay (one process), the pipe relay, and nginx directly.
+// - cores (unpinned): HAProxy nbthread 1 and 2 against the relay with 1 and 2 workers.
+// Each measure is a ratio to HAProxy taken within one round; the table gives the median
+// over rounds and the range [min-max].
+//
+//   pnpm bench                                   5 rounds of 4 s per run (about 8 minutes)
+//   BENCH_ROUNDS=9 BENCH_DURATION=10 pnpm bench  more and longer rounds
+//   BENCH_IDLE=10000                             idle connections for the RSS measure
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
@@ -21,15 +29,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(args[i + 1]);
+const env = (name: string, fallback: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
 };
-const ROUNDS = opt('rounds', 3);
-const DURATION = opt('duration', 5);
-const IDLE = opt('idle-connections', 4000);
+const ROUNDS = env('BENCH_ROUNDS', 5);
+const DURATION = env('BENCH_DURATION', 4);
+const IDLE = env('BENCH_IDLE', 4000);
 const relayMain = fileURLToPath(new URL('../packages/relay/dist/main.js', import.meta.url));
+const pipeRelay = fileURLToPath(new URL('./pipe-relay.ts', import.meta.url));
 
 for (const bin of ['/usr/sbin/nginx', '/usr/sbin/haproxy', '/usr/bin/wrk', '/usr/bin/taskset']) {
   if (!existsSync(bin)) {
@@ -46,6 +54,7 @@ const stop = (): void => {
 };
 process.on('exit', stop);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 async function freePort(): Promise<number> {
   const s = createServer().listen(0, '127.0.0.1');
@@ -67,6 +76,7 @@ async function waitPort(port: number): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
+/** Started through taskset (cpu "0", or "0,1" for unpinned) so the pid is the process's. */
 function start(cpu: string, cmd: string, argv: string[]): ChildProcess {
   const child = spawn('taskset', ['-c', cpu, cmd, ...argv], {
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -78,11 +88,7 @@ function start(cpu: string, cmd: string, argv: string[]): ChildProcess {
 // --- the peers ---
 const nginxPP = await freePort();
 const nginxDirect = await freePort();
-const haproxyPort = await freePort();
-const relayPort = await freePort();
-const relayAdmin = await freePort();
-// nginx's worker may run as another user (nobody when started as root): let it read.
-chmodSync(dir, 0o755);
+chmodSync(dir, 0o755); // nginx's worker may run as another user (nobody when started as root)
 mkdirSync(join(dir, 'www'));
 writeFileSync(join(dir, 'www', 'bulk'), Buffer.alloc(64 * 1024 * 1024, 7));
 writeFileSync(
@@ -106,10 +112,23 @@ http {
 }
 `,
 );
-writeFileSync(
-  join(dir, 'haproxy.cfg'),
-  `global
-  nbthread 1
+// nginx serves every variant: on CPU 0 for the one-core set, where the proxy shares it.
+start('0', '/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+
+interface Variant {
+  readonly name: string;
+  readonly port: number;
+  /** Processes whose CPU time counts (a relay with workers: the primary and its workers). */
+  pids(): number[];
+}
+
+async function haproxy(threads: number, cpu: string): Promise<Variant> {
+  const port = await freePort();
+  const cfg = join(dir, `haproxy-${threads}-${port}.cfg`);
+  writeFileSync(
+    cfg,
+    `global
+  nbthread ${threads}
   maxconn 9000
 defaults
   mode tcp
@@ -117,48 +136,100 @@ defaults
   timeout client 60s
   timeout server 60s
 frontend relay
-  bind 127.0.0.1:${haproxyPort}
+  bind 127.0.0.1:${port}
   default_backend nginx
 backend nginx
   server nginx 127.0.0.1:${nginxPP} send-proxy
 `,
+  );
+  const child = start(cpu, '/usr/sbin/haproxy', ['-f', cfg, '-db']);
+  return { name: `haproxy${threads}`, port, pids: () => [child.pid!] };
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function relay(workers: number, cpu: string): Promise<Variant> {
+  const port = await freePort();
+  const child = start(cpu, process.execPath, [
+    relayMain,
+    '--listen',
+    `127.0.0.1:${port}=127.0.0.1:${nginxPP}`,
+    '--admin',
+    `127.0.0.1:${await freePort()}`,
+    '--log-level',
+    'warn',
+    '--workers',
+    String(workers),
+  ]);
+  return {
+    name: workers === 1 ? 'relay' : `relay-w${workers}`,
+    port,
+    pids: () => [child.pid!, ...childrenOf(child.pid!)],
+  };
+}
+
+async function pipe(cpu: string): Promise<Variant> {
+  const port = await freePort();
+  const child = start(cpu, process.execPath, [pipeRelay, String(port), String(nginxPP)]);
+  return { name: 'pipe', port, pids: () => [child.pid!] };
+}
+
+// One core: nginx and the proxy on CPU 0.
+const oneCore: Variant[] = [await haproxy(1, '0'), await relay(1, '0'), await pipe('0')];
+const direct: Variant = { name: 'direct', port: nginxDirect, pids: () => [] };
+// Cores: unpinned.
+const cores: Variant[] = [
+  await haproxy(1, '0,1'),
+  await haproxy(2, '0,1'),
+  await relay(1, '0,1'),
+  await relay(2, '0,1'),
+];
+await Promise.all(
+  [nginxPP, nginxDirect, ...oneCore, ...cores].map((v) =>
+    waitPort(typeof v === 'number' ? v : v.port),
+  ),
 );
-start('0', '/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
-const haproxy = start('0', '/usr/sbin/haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db']);
-const relay = start('0', process.execPath, [
-  relayMain,
-  '--listen',
-  `127.0.0.1:${relayPort}=127.0.0.1:${nginxPP}`,
-  '--admin',
-  `127.0.0.1:${relayAdmin}`,
-  '--max-connections',
-  '20000',
-  '--log-level',
-  'warn',
-]);
-await Promise.all([nginxPP, nginxDirect, haproxyPort, relayPort].map(waitPort));
+await new Promise((r) => setTimeout(r, 1000)); // relay workers bind after the primary
 
 // --- measurements ---
 const CLK_TCK = 100;
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+function cpuSeconds(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+  return total;
 }
-function rssKiB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+function rssKiB(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids)
+    total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  return total;
 }
 
 interface WrkResult {
-  reqPerSec: number;
+  rps: number;
   requests: number;
-  p99ms: number;
+  p50: number;
+  p99: number;
 }
-function wrk(port: number, close: boolean): WrkResult {
+function wrk(port: number, close: boolean, cpu: string): WrkResult {
   const out = spawnSync(
     'taskset',
     [
       '-c',
-      '1',
+      cpu,
       'wrk',
       '-t1',
       '-c50',
@@ -169,21 +240,24 @@ function wrk(port: number, close: boolean): WrkResult {
     ],
     { encoding: 'utf8' },
   ).stdout;
-  const unit = (v: string, u: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[u] ?? 1);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const ms = (re: RegExp): number => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 }[m[2]!] ?? 1) : NaN;
+  };
   return {
-    reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
     requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
-    p99ms: p99 ? unit(p99[1]!, p99[2]!) : NaN,
+    p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
   };
 }
 
-/** 64 MiB through the port, read and discarded by a client on CPU 1; MB/s. */
-function bulk(port: number): number {
+/** 64 MiB through the port, read and discarded by a client on `cpu`; MB/s. */
+function bulk(port: number, cpu: string): number {
   const script = `const http=require('http');const t=process.hrtime.bigint();let n=0;
     http.get({host:'127.0.0.1',port:${port},path:'/bulk',agent:false},r=>{r.on('data',c=>n+=c.length);r.on('end',()=>{
     const s=Number(process.hrtime.bigint()-t)/1e9;console.log(JSON.stringify({n,mbps:n/1048576/s}))})})`;
-  const out = spawnSync('taskset', ['-c', '1', process.execPath, '-e', script], {
+  const out = spawnSync('taskset', ['-c', cpu, process.execPath, '-e', script], {
     encoding: 'utf8',
   }).stdout;
   const r = JSON.parse(out) as { n: number; mbps: number };
@@ -191,9 +265,9 @@ function bulk(port: number): number {
   return r.mbps;
 }
 
-/** RSS growth of `pid` per 10,000 idle proxied connections (KiB). */
-async function idleRss(port: number, pid: number): Promise<number> {
-  const before = rssKiB(pid);
+/** RSS growth of the variant's processes per 10,000 idle proxied connections (KiB). */
+async function idleRss(v: Variant): Promise<number> {
+  const before = rssKiB(v.pids());
   const sockets: Socket[] = [];
   for (let i = 0; i < IDLE; i += 200) {
     await Promise.all(
@@ -201,7 +275,7 @@ async function idleRss(port: number, pid: number): Promise<number> {
         { length: Math.min(200, IDLE - i) },
         () =>
           new Promise<void>((resolve, reject) => {
-            const s = connect(port, '127.0.0.1', () => resolve());
+            const s = connect(v.port, '127.0.0.1', () => resolve());
             s.on('error', reject);
             sockets.push(s);
           }),
@@ -209,119 +283,112 @@ async function idleRss(port: number, pid: number): Promise<number> {
     );
   }
   await new Promise((r) => setTimeout(r, 1500));
-  const after = rssKiB(pid);
+  const after = rssKiB(v.pids());
   for (const s of sockets) s.destroy();
   await new Promise((r) => setTimeout(r, 1500));
   return ((after - before) / IDLE) * 10_000;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+const samples = new Map<string, number[]>();
+const add = (k: string, v: number): void => {
+  if (!samples.has(k)) samples.set(k, []);
+  samples.get(k)!.push(v);
 };
-
-type Name = 'haproxy' | 'relay' | 'direct';
-const ports: Record<Name, number> = { haproxy: haproxyPort, relay: relayPort, direct: nginxDirect };
-const pids: Partial<Record<Name, number>> = { haproxy: haproxy.pid!, relay: relay.pid! };
-const samples: Record<string, number[]> = {};
-const add = (k: string, v: number): void => void (samples[k] ??= []).push(v);
+const get = (k: string): number[] => samples.get(k) ?? [];
 
 // Idle connections first, on fresh processes: later rounds leave freed memory behind that
 // new connections would reuse without growing RSS.
-for (const name of ['haproxy', 'relay'] as const)
-  add(`${name}.idle_kib_per_10k`, await idleRss(ports[name], pids[name]!));
-console.log(
-  `relay bench: ${ROUNDS} rounds x ${DURATION}s, wrk -t1 -c50 on CPU 1; nginx and the proxy on CPU 0`,
-);
-for (let round = 1; round <= ROUNDS; round++) {
-  const order: Name[] =
-    round % 2 === 1 ? ['haproxy', 'relay', 'direct'] : ['relay', 'haproxy', 'direct'];
-  for (const name of order) {
-    for (const close of [false, true]) {
-      const mode = close ? 'newconn' : 'keepalive';
-      const pid = pids[name];
-      const cpu0 = pid === undefined ? 0 : cpuSeconds(pid);
-      const r = wrk(ports[name], close);
-      add(`${name}.${mode}.rps`, r.reqPerSec);
-      add(`${name}.${mode}.p99`, r.p99ms);
-      if (pid !== undefined && r.requests > 0)
-        add(`${name}.${mode}.cpu_us`, ((cpuSeconds(pid) - cpu0) / r.requests) * 1e6);
-    }
-    add(`${name}.bulk`, bulk(ports[name]));
-  }
-  process.stdout.write(`  round ${round}/${ROUNDS} done\n`);
-}
+const baseline: Record<string, number> = {};
+for (const v of oneCore) baseline[v.name] = rssKiB(v.pids());
+for (const v of oneCore) add(`${v.name}.idle`, await idleRss(v));
 
-const m = (k: string): number => median(samples[k] ?? [NaN]);
-const rows: [string, string, number, number, number, string][] = [
-  [
-    'new connection per request',
-    'req/s',
-    m('relay.newconn.rps'),
-    m('haproxy.newconn.rps'),
-    m('direct.newconn.rps'),
-    'higher',
-  ],
-  [
-    'keep-alive',
-    'req/s',
-    m('relay.keepalive.rps'),
-    m('haproxy.keepalive.rps'),
-    m('direct.keepalive.rps'),
-    'higher',
-  ],
-  ['bulk 64 MiB', 'MB/s', m('relay.bulk'), m('haproxy.bulk'), m('direct.bulk'), 'higher'],
-  [
-    'p99 latency, keep-alive',
-    'ms',
-    m('relay.keepalive.p99'),
-    m('haproxy.keepalive.p99'),
-    m('direct.keepalive.p99'),
-    'lower',
-  ],
-  [
-    'p99 latency, new connection',
-    'ms',
-    m('relay.newconn.p99'),
-    m('haproxy.newconn.p99'),
-    m('direct.newconn.p99'),
-    'lower',
-  ],
-  [
-    'CPU per request, keep-alive',
-    'us',
-    m('relay.keepalive.cpu_us'),
-    m('haproxy.keepalive.cpu_us'),
-    NaN,
-    'lower',
-  ],
-  [
-    'CPU per request, new connection',
-    'us',
-    m('relay.newconn.cpu_us'),
-    m('haproxy.newconn.cpu_us'),
-    NaN,
-    'lower',
-  ],
-  [
-    'RSS growth per 10,000 idle connections',
-    'KiB',
-    m('relay.idle_kib_per_10k'),
-    m('haproxy.idle_kib_per_10k'),
-    NaN,
-    'lower',
-  ],
-];
-const f = (n: number, d = 1) => (Number.isNaN(n) ? '-' : n.toFixed(d));
-console.log('');
 console.log(
-  `${'measure'.padEnd(40)} ${'unit'.padEnd(6)} ${'relay'.padStart(10)} ${'haproxy'.padStart(10)} ${'direct'.padStart(10)} ${'relay/haproxy'.padStart(14)} ${'relay/direct'.padStart(13)}  better`,
+  `relay bench: ${ROUNDS} rounds x ${DURATION} s per run; one-core set pinned (proxy and nginx on CPU 0, wrk -t1 -c50 on CPU 1), cores set unpinned`,
 );
-for (const [label, unit, r, h, d, better] of rows) {
-  console.log(
-    `${label.padEnd(40)} ${unit.padEnd(6)} ${f(r).padStart(10)} ${f(h).padStart(10)} ${f(d).padStart(10)} ${`${f(r / h, 2)}x`.padStart(14)} ${`${f(r / d, 2)}x`.padStart(13)}  ${better}`,
+const rotate = <T>(xs: T[], by: number): T[] => xs.map((_, i) => xs[(i + by) % xs.length]!);
+function measure(v: Variant, prefix: string, wrkCpu: string): void {
+  for (const close of [false, true]) {
+    const mode = close ? 'newconn' : 'keepalive';
+    const pids = v.pids();
+    const cpu0 = cpuSeconds(pids);
+    const r = wrk(v.port, close, wrkCpu);
+    const key = `${prefix}${v.name}.${mode}`;
+    add(`${key}.rps`, r.rps);
+    add(`${key}.p50`, r.p50);
+    add(`${key}.p99`, r.p99);
+    if (pids.length > 0 && r.requests > 0)
+      add(`${key}.cpu_us`, ((cpuSeconds(pids) - cpu0) / r.requests) * 1e6);
+  }
+}
+const started = Date.now();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const v of rotate([...oneCore, direct], round)) {
+    measure(v, '', '1');
+    add(`${v.name}.bulk`, bulk(v.port, '1'));
+  }
+  for (const v of rotate(cores, round)) measure(v, 'cores.', '0,1');
+  process.stdout.write(
+    `  round ${round + 1}/${ROUNDS} done (${Math.round((Date.now() - started) / 1000)} s)\n`,
   );
 }
+
+// --- report ---
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+/** Per-round ratios a/b: median and range. */
+function ratio(a: string, b: string): { med: number; min: number; max: number } {
+  const xs = get(a).map((v, i) => v / get(b)[i]!);
+  return { med: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+const f = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const cell = (a: string, b: string): string => {
+  const r = ratio(a, b);
+  return `${f(r.med)}x [${f(r.min)}-${f(r.max)}]`;
+};
+
+const measures: [label: string, key: string, unit: string, better: string, target: string][] = [
+  ['new connection per request', 'newconn.rps', 'req/s', 'higher', '>= 0.65'],
+  ['keep-alive', 'keepalive.rps', 'req/s', 'higher', '>= 0.85'],
+  ['bulk 64 MiB', 'bulk', 'MB/s', 'higher', '>= 0.95'],
+  ['CPU per request, new connection', 'newconn.cpu_us', 'us', 'lower', '<= 1.75'],
+  ['CPU per request, keep-alive', 'keepalive.cpu_us', 'us', 'lower', '<= 1.35'],
+  ['p50, new connection', 'newconn.p50', 'ms', 'lower', ''],
+  ['p99, new connection', 'newconn.p99', 'ms', 'lower', ''],
+  ['p50, keep-alive', 'keepalive.p50', 'ms', 'lower', ''],
+  ['p99, keep-alive', 'keepalive.p99', 'ms', 'lower', '<= 1.5'],
+  ['RSS per 10,000 idle connections', 'idle', 'KiB', 'lower', '<= 2'],
+];
+const pad = (s: string, n: number): string => s.padEnd(n);
+console.log('\nOne core (ratios to HAProxy nbthread 1 in the same round: median [min-max])');
+console.log(
+  `${pad('measure', 34)}${pad('unit', 7)}${'haproxy'.padStart(9)}  ${pad('relay', 20)}${pad('pipe relay', 20)}${pad('nginx direct', 20)}${pad('target', 9)}better`,
+);
+for (const [label, key, unit, better, target] of measures) {
+  const h = `haproxy1.${key}`;
+  console.log(
+    `${pad(label, 34)}${pad(unit, 7)}${f(median(get(h)), unit === 'ms' ? 2 : 0).padStart(9)}  ${pad(cell(`relay.${key}`, h), 20)}${pad(cell(`pipe.${key}`, h), 20)}${pad(get(`direct.${key}`).length > 0 ? cell(`direct.${key}`, h) : '', 20)}${pad(target, 9)}${better}`,
+  );
+}
+console.log(
+  `relay against the pipe relay: new connection ${cell('relay.newconn.rps', 'pipe.newconn.rps')}, keep-alive ${cell('relay.keepalive.rps', 'pipe.keepalive.rps')}, bulk ${cell('relay.bulk', 'pipe.bulk')} (>= 1 means faster)`,
+);
+console.log(
+  `baseline RSS: relay ${f(baseline['relay']! / 1024, 1)} MiB, pipe relay ${f(baseline['pipe']! / 1024, 1)} MiB, haproxy ${f(baseline['haproxy1']! / 1024, 1)} MiB`,
+);
+
+console.log('\nCores, unpinned (ratios within a round: median [min-max])');
+console.log(
+  `${pad('measure', 34)}${'haproxy1'.padStart(9)}  ${pad('haproxy2/haproxy1', 20)}${pad('relay/haproxy1', 20)}${pad('relay-w2/haproxy2', 20)}relay-w2/relay`,
+);
+for (const [label, key] of measures.slice(0, 5)) {
+  if (key === 'bulk') continue;
+  console.log(
+    `${pad(label, 34)}${f(median(get(`cores.haproxy1.${key}`)), 0).padStart(9)}  ${pad(cell(`cores.haproxy2.${key}`, `cores.haproxy1.${key}`), 20)}${pad(cell(`cores.relay.${key}`, `cores.haproxy1.${key}`), 20)}${pad(cell(`cores.relay-w2.${key}`, `cores.haproxy2.${key}`), 20)}${cell(`cores.relay-w2.${key}`, `cores.relay.${key}`)}`,
+  );
+}
+console.log(`\n${Math.round((Date.now() - started) / 1000)} s of measuring`);
 stop();
 process.exit(0);

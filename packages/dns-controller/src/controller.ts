@@ -21,7 +21,8 @@ import {
   renderCorefileOverride,
   type ObjectRef,
 } from '@hairpin/shared';
-import { ResilientInformer, type ListResult, type Logger } from '@hairpin/shared/runtime';
+import { ResilientInformer, type ListResult } from '@hairpin/shared/kube';
+import type { Logger } from '@hairpin/shared/runtime';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
 import { desiredHosts, type DesiredHosts } from './desired-hosts.ts';
 import type { EventRecorder } from './events.ts';

@@ -19,7 +19,8 @@ import {
   type HostnamePolicy,
   type PublishedHosts,
 } from '@hairpin/shared';
-import { ResilientInformer, type Logger } from '@hairpin/shared/runtime';
+import { ResilientInformer } from '@hairpin/shared/kube';
+import type { Logger } from '@hairpin/shared/runtime';
 import { editFileInPlace } from './hosts-file-writer.ts';
 import type { AgentMetrics } from './metrics.ts';
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError } from '@hairpin/shared';
 import { describe, expect, test } from 'vitest';
 import { listenersOverlap, loadConfig } from './config.ts';
@@ -86,4 +87,23 @@ test('--hold-nx: default 30 s like HAProxy, env twin, flag wins, checked', () =>
   expect(problemsOf([...route(':8080'), '--hold-nx', 'forever'])).toEqual([
     '--hold-nx "forever": expected a duration such as 5s, 500ms or 10m',
   ]);
+});
+
+describe('workers and the connection limit', () => {
+  test('--workers auto is one per CPU; a number is taken as is; anything else is refused', () => {
+    expect(loadConfig([...route('0.0.0.0:8080'), '--workers', 'auto'], {}).workers).toBe(
+      Math.min(64, availableParallelism()),
+    );
+    expect(loadConfig(route('0.0.0.0:8080'), { RELAY_WORKERS: '3' }).workers).toBe(3);
+    expect(problemsOf([...route('0.0.0.0:8080'), '--workers', 'many'])).toEqual([
+      '--workers "many": expected a whole number from 1 to 64',
+    ]);
+  });
+
+  test('--max-connections: given, or left to the open-file limit (undefined)', () => {
+    expect(loadConfig(route('0.0.0.0:8080'), {}).maxConnections).toBeUndefined();
+    expect(
+      loadConfig([...route('0.0.0.0:8080'), '--max-connections', '500'], {}).maxConnections,
+    ).toBe(500);
+  });
 });

@@ -1,6 +1,7 @@
 // hairpin-relay configuration: flags with environment twins (a stable CLI: docs/install.md, Configuration),
 // parsed once at the edge; every problem reported at once; the result frozen.
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import {
   commonConfig,
   COMMON_FLAGS,
@@ -29,14 +30,18 @@ export interface RelayConfig extends CommonConfig {
   readonly proxyProtocol: ProxyVersion;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly maxConnections: number;
+  /** Given by --max-connections; undefined: derived from the open-file limit (run.ts). */
+  readonly maxConnections: number | undefined;
   readonly drainTimeoutMs: number;
   readonly resolveIntervalMs: number;
   /** How long the last good answer is used after the target name stops resolving. */
   readonly holdNxMs: number;
-  /** Worker processes sharing the listening sockets; 1 = this process alone. */
+  /** Worker processes, each binding the listen addresses; 1 = this process alone. */
   readonly workers: number;
 }
+
+/** --max-connections when not given, unless the open-file limit allows fewer. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export const RELAY_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', env: 'RELAY_ROUTES', repeatable: true },
@@ -199,12 +204,18 @@ export function loadConfig(
     ...common,
     connectTimeoutMs: duration('connect-timeout', 5_000, 1),
     idleTimeoutMs: duration('idle-timeout', 600_000, 1),
-    maxConnections: integer('max-connections', 10_000, 1, 1_000_000),
+    maxConnections:
+      flagValue(flags, 'max-connections') === undefined
+        ? undefined
+        : integer('max-connections', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
     drainTimeoutMs: duration('drain-timeout', 25_000, 0),
     resolveIntervalMs: duration('resolve-interval', 10_000, 100),
     // HAProxy's resolvers section: `hold nx 30s`.
     holdNxMs: duration('hold-nx', 30_000, 0),
-    workers: integer('workers', 1, 1, 64),
+    workers:
+      flagValue(flags, 'workers') === 'auto'
+        ? Math.min(64, availableParallelism())
+        : integer('workers', 1, 1, 64),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, routes: Object.freeze(routes.map((r) => Object.freeze(r))) });

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { isIPv4 } from 'node:net';
 import pp from 'proxy-protocol-js';
 import { describe, expect, test } from 'vitest';
 import { buildProxyHeader, ipv6Bytes, unmapIPv4 } from './proxy-header.ts';
@@ -72,4 +74,86 @@ test('address helpers', () => {
   expect(ipv6Bytes('::1')).toEqual([...new Array<number>(15).fill(0), 1]);
   expect(ipv6Bytes('::ffff:1.2.3.4').slice(10)).toEqual([0xff, 0xff, 1, 2, 3, 4]);
   expect(ipv6Bytes('fd00:10:96::50').slice(0, 6)).toEqual([0xfd, 0, 0, 0x10, 0, 0x96]);
+});
+
+/** The reference: the same header through proxy-protocol-js's objects. */
+function referenceHeader(version: 'v1' | 'v2', e: typeof v4): Buffer {
+  let src = unmapIPv4(e.sourceAddress);
+  let dst = unmapIPv4(e.destinationAddress);
+  const four = isIPv4(src) && isIPv4(dst);
+  if (!four) {
+    src = isIPv4(src) ? `::ffff:${src}` : src;
+    dst = isIPv4(dst) ? `::ffff:${dst}` : dst;
+  }
+  if (version === 'v1') {
+    return Buffer.from(
+      new pp.V1ProxyProtocol(
+        four ? pp.INETProtocol.TCP4 : pp.INETProtocol.TCP6,
+        new pp.Peer(src, e.sourcePort),
+        new pp.Peer(dst, e.destinationPort),
+      ).build(),
+      'latin1',
+    );
+  }
+  const address = four
+    ? new pp.IPv4ProxyAddress(
+        pp.IPv4Address.createFrom(src.split('.').map(Number)),
+        e.sourcePort,
+        pp.IPv4Address.createFrom(dst.split('.').map(Number)),
+        e.destinationPort,
+      )
+    : new pp.IPv6ProxyAddress(
+        pp.IPv6Address.createFrom(ipv6Bytes(src)),
+        e.sourcePort,
+        pp.IPv6Address.createFrom(ipv6Bytes(dst)),
+        e.destinationPort,
+      );
+  const bytes = new pp.V2ProxyProtocol(
+    pp.Command.PROXY,
+    pp.TransportProtocol.STREAM,
+    address,
+  ).build();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+describe('byte for byte against proxy-protocol-js', () => {
+  const cases = [
+    v4,
+    v6,
+    { ...v4, sourceAddress: '::ffff:10.244.1.7' },
+    { ...v6, sourceAddress: '10.0.0.1' },
+    {
+      sourceAddress: '0.0.0.0',
+      sourcePort: 0,
+      destinationAddress: '255.255.255.255',
+      destinationPort: 65535,
+    },
+    { sourceAddress: '::1', sourcePort: 1, destinationAddress: '::', destinationPort: 2 },
+    {
+      sourceAddress: '::ffff:1.2.3.4',
+      sourcePort: 3,
+      destinationAddress: 'fe80::1',
+      destinationPort: 4,
+    },
+  ];
+  test.each(['v1', 'v2'] as const)('%s: fixed cases', (version) => {
+    for (const c of cases)
+      expect(buildProxyHeader(version, c)).toEqual(referenceHeader(version, c));
+  });
+  test.each(['v1', 'v2'] as const)('%s: any addresses and ports', (version) => {
+    const address = fc.oneof(fc.ipV4(), fc.ipV6());
+    const port = fc.integer({ min: 0, max: 65535 });
+    fc.assert(
+      fc.property(address, port, address, port, (sa, sp, da, dp) => {
+        const e = {
+          sourceAddress: sa,
+          sourcePort: sp,
+          destinationAddress: da,
+          destinationPort: dp,
+        };
+        expect(buildProxyHeader(version, e)).toEqual(referenceHeader(version, e));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -1,9 +1,10 @@
 // The relay process: relay + admin server + signals. main.ts calls runRelay with the
 // parsed config; tests and the demo call it too, with their own logger and registry.
+import { readdirSync, readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { startAdminServer, type AdminServer } from '@hairpin/shared/runtime';
-import type { RelayConfig } from './config.ts';
+import { DEFAULT_MAX_CONNECTIONS, type RelayConfig } from './config.ts';
 import { createRelayMetrics } from './metrics.ts';
 import { createRelay, type Relay } from './relay.ts';
 import type { LookupAll } from './resolver.ts';
@@ -17,9 +18,62 @@ export interface RunningRelay {
   shutdown(): Promise<void>;
 }
 
+/** The soft limit on open files (RLIMIT_NOFILE) from /proc/self/limits, if readable. */
+export function openFileLimit(limits?: string): number | undefined {
+  let text = limits;
+  try {
+    text ??= readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(text)?.[1];
+  return soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
+}
+
+/**
+ * The connections that fit in `limit` file descriptors, as HAProxy derives maxconn from
+ * the limit: two per relayed connection (client and upstream), after a reserve for what is
+ * open now (listeners, the admin server, stdio, the event loop) and for what comes and goes
+ * (admin requests, DNS lookups, upstream sockets of connections being retried). Without
+ * the reserve, accepted clients could find no descriptor left for their upstream socket,
+ * and the kernel would drop new clients at accept, where no metric sees them.
+ */
+export function connectionsForFdLimit(limit: number, openNow: number): number {
+  return Math.max(1, Math.floor((limit - openNow - 64) / 2));
+}
+
+/** The effective --max-connections: the configured value (or the default), within the fd limit. */
+function maxConnections(config: RelayConfig, log: Logger): number {
+  const wanted = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const limit = openFileLimit();
+  if (limit === undefined) return wanted;
+  let openNow = 32;
+  try {
+    openNow = readdirSync('/proc/self/fd').length;
+  } catch {
+    // keep the estimate
+  }
+  const fits = connectionsForFdLimit(limit, openNow);
+  if (fits >= wanted) return wanted;
+  // Below the default: said once at start. Below what the operator asked for: a warning.
+  const level = config.maxConnections === undefined ? 'info' : 'warn';
+  log[level](
+    { maxConnections: fits, configured: wanted, openFileLimit: limit },
+    `max-connections ${fits}, not ${wanted}: the open-file limit (${limit}) leaves room for no more; raise it (ulimit -n) for more`,
+  );
+  return fits;
+}
+
 export async function startRelay(
   config: RelayConfig,
-  deps: { log: Logger; registry?: Registry; lookup?: LookupAll; admin?: boolean },
+  deps: {
+    log: Logger;
+    registry?: Registry;
+    lookup?: LookupAll;
+    admin?: boolean;
+    /** A worker binds its own sockets with SO_REUSEPORT (workers.ts). */
+    reusePort?: boolean;
+  },
 ): Promise<RunningRelay> {
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry });
@@ -29,12 +83,13 @@ export async function startRelay(
     proxyProtocol: config.proxyProtocol,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
-    maxConnections: config.maxConnections,
+    maxConnections: maxConnections(config, log),
     resolveIntervalMs: config.resolveIntervalMs,
     holdNxMs: config.holdNxMs,
     log,
     metrics: createRelayMetrics(registry),
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
+    ...(deps.reusePort === true ? { reusePort: true } : {}),
   });
   let shuttingDown = false;
   const admin =

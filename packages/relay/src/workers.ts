@@ -1,11 +1,13 @@
-// --workers N: N relay processes share the listening sockets (node:cluster), so the relay
-// can use every core. Off by default: one process is the measured configuration.
+// --workers N|auto: N relay processes, each binding its own listening sockets with
+// SO_REUSEPORT, so the kernel spreads new connections over them and the primary does no
+// accepting and passes no handles. Off by default: one process is the measured
+// configuration, and more replicas spread load as well (docs/relay.md).
 //
-// The kernel spreads new connections over the workers (SCHED_NONE: every worker accepts
-// on the shared socket; the primary does not proxy accepts). The primary serves the admin
-// endpoints: /metrics aggregates the workers' registries, /readyz is ready when every
-// worker reports ready. A worker that dies is replaced; SIGTERM is passed to every worker,
-// each drains, and the primary exits 0 when they are gone.
+// The primary serves the admin endpoints: /metrics aggregates the workers' registries,
+// /readyz is ready when every worker reports ready. A worker that cannot start (an address
+// in use, say) stops the whole relay with exit 1, as a single process would; a worker that
+// dies later is replaced. SIGTERM is passed to every worker, each drains, and the primary
+// exits 0 when they are gone.
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -16,24 +18,41 @@ import { startRelay } from './run.ts';
 interface ReadyMessage {
   readonly hairpinRelayReady: string | null;
 }
+interface FatalMessage {
+  readonly hairpinRelayFatal: string;
+}
 
 function isReadyMessage(m: unknown): m is ReadyMessage {
   return typeof m === 'object' && m !== null && 'hairpinRelayReady' in m;
 }
+function isFatalMessage(m: unknown): m is FatalMessage {
+  return typeof m === 'object' && m !== null && 'hairpinRelayFatal' in m;
+}
 
 export async function runPrimary(config: RelayConfig, log: Logger): Promise<number> {
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const readiness = new Map<Worker, string | null>();
   let stopping = false;
+  let failure: ((reason: string) => void) | undefined;
+  const failed = new Promise<string>((resolve) => (failure = resolve));
   const fork = (): void => {
     const worker = cluster.fork();
     readiness.set(worker, 'starting');
+    let started = false;
     worker.on('message', (m: unknown) => {
-      if (isReadyMessage(m)) readiness.set(worker, m.hairpinRelayReady);
+      if (isReadyMessage(m)) {
+        started = true;
+        readiness.set(worker, m.hairpinRelayReady);
+      } else if (isFatalMessage(m)) {
+        failure?.(m.hairpinRelayFatal);
+      }
     });
     worker.on('exit', (code, signal) => {
       readiness.delete(worker);
       if (stopping) return;
+      if (!started) {
+        failure?.(`relay worker ${worker.id} exited during startup (code ${code}, ${signal})`);
+        return;
+      }
       log.error({ worker: worker.id, code, signal }, 'relay worker exited; starting another');
       setTimeout(fork, 1_000).unref();
     });
@@ -56,13 +75,21 @@ export async function runPrimary(config: RelayConfig, log: Logger): Promise<numb
     },
     log,
   });
-  const signal = await untilSignal();
+  const outcome = await Promise.race([
+    untilSignal().then((signal) => ({ signal })),
+    failed.then((reason) => ({ reason })),
+  ]);
   stopping = true;
-  log.info({ signal }, 'stopping relay workers');
   const workers = [...readiness.keys()];
-  for (const w of workers) w.process.kill('SIGTERM');
+  if ('reason' in outcome) {
+    process.stderr.write(`fatal: ${outcome.reason}\n`);
+  } else {
+    log.info({ signal: outcome.signal }, 'stopping relay workers');
+  }
+  for (const w of workers) if (!w.isDead()) w.process.kill('SIGTERM');
   await Promise.all(workers.map((w) => (w.isDead() ? undefined : once(w, 'exit'))));
   await admin.close();
+  if ('reason' in outcome) return 1;
   log.info('stopped');
   return 0;
 }
@@ -75,7 +102,19 @@ export async function runWorker(
   // Constructing one installs prom-client's listener that answers the primary's requests.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  const running = await startRelay(config, { log, registry, admin: false });
+  let running;
+  try {
+    running = await startRelay(config, { log, registry, admin: false, reusePort: true });
+  } catch (err) {
+    // The primary reports it (one line) and stops the other workers.
+    const reason = err instanceof Error ? err.message : String(err);
+    await new Promise<void>((resolve) => {
+      if (process.send === undefined) resolve();
+      else process.send({ hairpinRelayFatal: reason } satisfies FatalMessage, () => resolve());
+    });
+    process.disconnect?.();
+    return 1;
+  }
   const report = (): void => {
     process.send?.({ hairpinRelayReady: running.relay.notReadyReason() } satisfies ReadyMessage);
   };

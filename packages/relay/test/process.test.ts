@@ -1,11 +1,13 @@
 // The built entrypoint as operators run it: config errors, admin endpoints, SIGTERM drain.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { runNode } from '@hairpin/testing';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { dial, readAll, startReceiver, waitFor, type Receiver } from './helpers.ts';
+import type { Socket } from 'node:net';
 import { freePort } from './peers.ts';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -20,9 +22,14 @@ beforeAll(() => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
 });
 
-async function startProcess(args: string[], env: Record<string, string> = {}) {
+async function startProcess(
+  args: string[],
+  env: Record<string, string> = {},
+  prefix: readonly string[] = [],
+) {
   const admin = await freePort();
-  const child = spawn(process.execPath, [main, ...args, '--admin', `127.0.0.1:${admin}`], {
+  const argv = [...prefix, process.execPath, main, ...args, '--admin', `127.0.0.1:${admin}`];
+  const child = spawn(argv[0]!, argv.slice(1), {
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,6 +44,10 @@ async function startProcess(args: string[], env: Record<string, string> = {}) {
   );
   return { child, base, logs: () => logs };
 }
+
+test('the relay bundle does not carry @kubernetes/client-node', () => {
+  expect(readFileSync(main, 'utf8')).not.toContain('@kubernetes/client-node');
+});
 
 describe('configuration', () => {
   test('bad configuration: exit 2 with every problem listed', async () => {
@@ -119,7 +130,7 @@ describe('running', () => {
     expect(p.logs()).not.toContain('drain deadline reached');
   });
 
-  test('the drain deadline closes what is left and still exits 0', async () => {
+  test('the drain deadline resets what is left and still exits 0', async () => {
     const receiver = await startReceiver(() => {});
     receivers.push(receiver);
     const port = await freePort();
@@ -131,7 +142,8 @@ describe('running', () => {
     await waitFor(() => receiver.headers.length === 1);
     const started = Date.now();
     p.child.kill('SIGTERM');
-    await readAll(client);
+    // Cut at the deadline: a reset, so the client cannot take it for a complete transfer.
+    await expect(readAll(client)).rejects.toMatchObject({ code: 'ECONNRESET' });
     const [code] = (await once(p.child, 'exit')) as [number];
     expect(code).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
@@ -184,5 +196,75 @@ describe('running', () => {
     p.child.kill('SIGTERM');
     const [code] = (await once(p.child, 'exit')) as [number];
     expect(code).toBe(0);
+  }, 30_000);
+
+  test('--workers 2 with the port taken: the whole relay exits 1 with one line', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const admin = await freePort();
+      const r = await runNode(
+        main,
+        [
+          '--listen',
+          `127.0.0.1:${port}=127.0.0.1:80`,
+          '--workers',
+          '2',
+          '--admin',
+          `127.0.0.1:${admin}`,
+        ],
+        { timeoutMs: 15_000 },
+      );
+      expect(r.code).toBe(1);
+      const fatal = r.stderr.split('\n').filter((l) => l.startsWith('fatal:'));
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toContain('EADDRINUSE');
+    } finally {
+      taken.close();
+    }
+  }, 30_000);
+
+  test('max-connections is derived from the open-file limit, so accepted clients still get an upstream', async () => {
+    const held: Socket[] = [];
+    const receiver = await startReceiver((s) => held.push(s));
+    receivers.push(receiver);
+    const port = await freePort();
+    const p = await startProcess(['--listen', `127.0.0.1:${port}=127.0.0.1:${receiver.port}`], {}, [
+      'prlimit',
+      '--nofile=160:160',
+    ]);
+    expect(p.logs()).toMatch(
+      /max-connections \d+, not 10000: the open-file limit \(160\) leaves room for no more/,
+    );
+    const limit = Number(/"maxConnections":(\d+)/.exec(p.logs())![1]);
+    expect(limit).toBeGreaterThan(5);
+    expect(limit).toBeLessThan(80);
+    // More clients than the limit: the extra ones are refused and counted, and every
+    // accepted one is relayed (its header reached the receiver); none fails for want of a
+    // file descriptor.
+    const clients: Socket[] = [];
+    for (let i = 0; i < 100; i++) {
+      const c = await dial(port);
+      c.on('error', () => {});
+      clients.push(c);
+    }
+    await waitFor(() => receiver.headers.length === limit);
+    const metrics = async (): Promise<string> => (await fetch(`${p.base}/metrics`)).text();
+    await waitFor(async () =>
+      (await metrics()).includes(
+        `hairpin_relay_connections_total{route="127.0.0.1:${port}",result="rejected_limit"} ${100 - limit}`,
+      ),
+    );
+    expect(await metrics()).not.toMatch(/result="upstream_error"/);
+    for (const c of clients) c.destroy();
+    for (const s of held) s.destroy();
+    // Freed, and serving again.
+    await waitFor(async () =>
+      (await metrics()).includes(`hairpin_relay_active_connections{route="127.0.0.1:${port}"} 0`),
+    );
+    const again = await dial(port);
+    await waitFor(() => receiver.headers.length === limit + 1);
+    again.destroy();
   }, 30_000);
 });

@@ -1,6 +1,7 @@
 // The relay against real sockets on loopback: header, half-close, integrity, backpressure,
 // failures, limits.
 import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
@@ -57,7 +58,10 @@ describe('header and bytes', () => {
   test('the header is the very first bytes and exact (raw upstream)', async () => {
     const raw: Buffer[] = [];
     const { createServer } = await import('node:net');
-    const server = createServer((s) => s.on('data', (c: Buffer) => raw.push(c)));
+    const server = createServer((s) => {
+      s.on('data', (c: Buffer) => raw.push(c));
+      s.on('error', () => {}); // the relay's close(0) resets what is still open
+    });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     cleanups.push(() => void server.close());
@@ -319,6 +323,65 @@ describe('failures', () => {
           result: 'idle_timeout',
         })) === 1,
     );
+  });
+
+  test('the idle timeout resets a connection cut mid-transfer (no clean FIN)', async () => {
+    let upstreamError = '';
+    // Half a response, then silence: the client must not take it for a complete one.
+    const { relay } = await pair(
+      (s) => {
+        s.write('HTTP/1.0 200 OK\r\n\r\npart of the bo');
+        s.on('error', (err: NodeJS.ErrnoException) => (upstreamError = err.code ?? ''));
+      },
+      { idleTimeoutMs: 200 },
+    );
+    const client = await dial(relay.port);
+    client.write('GET / HTTP/1.0\r\n\r\n');
+    await expect(readAll(client)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await waitFor(() => upstreamError === 'ECONNRESET');
+    expect(
+      await metricValue(relay.registry, 'hairpin_relay_connections_total', {
+        result: 'idle_timeout',
+      }),
+    ).toBe(1);
+  });
+
+  test('clients that reset before they are handled are dropped, never sent with a made-up address', async () => {
+    const raw: Buffer[] = [];
+    const { createServer } = await import('node:net');
+    const server = createServer((s) => {
+      s.on('data', (c: Buffer) => raw.push(c));
+      s.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => void server.close());
+    const relay = await startTestRelay((server.address() as { port: number }).port);
+    cleanups.push(() => relay.close());
+    // A child connects 100 times and resets each connection, while this process (and the
+    // relay in it) is blocked: the relay then accepts connections that are already gone.
+    const n = 100;
+    const child = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const net=require('net');let n=0;for(let i=0;i<${n};i++){const s=net.connect(${relay.port},'127.0.0.1',()=>{s.resetAndDestroy();if(++n===${n})setTimeout(()=>process.exit(0),100)});s.on('error',()=>{})}`,
+      ],
+      { timeout: 10_000 },
+    );
+    expect(child.status).toBe(0);
+    const counted = async (result: string): Promise<number> =>
+      metricValue(relay.registry, 'hairpin_relay_connections_total', { result });
+    await waitFor(
+      async () =>
+        (await counted('no_client_address')) +
+          (await counted('client_error')) +
+          (await counted('ok')) ===
+        n,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(Buffer.concat(raw).toString()).not.toContain('0.0.0.0');
+    expect(await counted('no_client_address')).toBeGreaterThan(0);
   });
 
   test('a client reset closes the upstream too', async () => {

@@ -1,6 +1,7 @@
 // The public surface of @hairpin/shared: pure functions over plain data, no I/O.
-// Runtime helpers with I/O (logger, admin server, informers) live in ./runtime; test
-// support (the fake Kubernetes API server, fixtures) in the private @hairpin/testing.
+// Runtime helpers with I/O (logger, admin server) live in ./runtime, the Kubernetes
+// informer (which loads @kubernetes/client-node) in ./kube; test support (the fake
+// Kubernetes API server, fixtures) in the private @hairpin/testing.
 export { ConfigError, ErrorCodes, HairpinError, StartupError, type ErrorCode } from './errors.ts';
 export {
   checkHostname,

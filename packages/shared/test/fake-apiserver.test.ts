@@ -2,7 +2,8 @@
 // informer against it (outages, dropped streams, 5xx, 410).
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ResilientInformer, silentLogger } from '../src/runtime/index.ts';
+import { ResilientInformer } from '../src/runtime/kube.ts';
+import { silentLogger } from '../src/runtime/index.ts';
 import { FakeApiServer, waitFor } from '@hairpin/testing';
 
 const fakes: FakeApiServer[] = [];

@@ -9,5 +9,4 @@ export {
 export { runCli, untilSignal } from './cli.ts';
 export { listenFailure } from './startup-error.ts';
 export { readInput, type CliIO } from './input.ts';
-export { ResilientInformer, type InformerOptions, type ListResult } from './informer.ts';
 export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';
