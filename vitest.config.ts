@@ -34,6 +34,12 @@ export default defineConfig({
           include: ['test/manifests/**/*.test.ts'],
         },
       },
+      {
+        test: {
+          name: 'docs',
+          include: ['test/docs/**/*.test.ts'],
+        },
+      },
       // The kind suite creates a cluster and fetches manifests from the internet: only
       // `pnpm test:e2e` (which sets HAIRPIN_E2E=1) defines it, so `pnpm test` never starts it.
       ...(process.env['HAIRPIN_E2E'] === '1' ? [e2e] : []),

@@ -1,21 +1,19 @@
 // The dns-controller's reaction time, against the in-repo fake API server (loopback, the
 // real client): from an Ingress change to the CoreDNS ConfigMap write, over many changes;
 // and one reconcile of 10,000 hosts. Not a test: numbers vary with the machine.
-import { CoreV1Api } from '@kubernetes/client-node';
 import { silentLogger } from '@hairpin/shared/runtime';
 import { applyCorefileHosts } from '@hairpin/shared';
 import { FakeApiServer } from '@hairpin/testing';
-import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.ts';
-import { DnsController } from '../src/controller.ts';
-import { createEventRecorder } from '../src/events.ts';
-import { createControllerMetrics } from '../src/metrics.ts';
+import { runDnsController, type RunningController } from '../src/run.ts';
 
 const CHANGES = Number(process.argv[2] ?? 100);
 const corefile =
   '.:53 {\n    errors\n    health\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n    reload\n}\n';
 
-async function run(ingresses: number): Promise<{ fake: FakeApiServer; controller: DnsController }> {
+async function run(
+  ingresses: number,
+): Promise<{ fake: FakeApiServer; start: () => Promise<RunningController> }> {
   const fake = await FakeApiServer.start();
   fake.create({
     apiVersion: 'v1',
@@ -31,20 +29,18 @@ async function run(ingresses: number): Promise<{ fake: FakeApiServer; controller
       spec: { rules: [{ host: `host-${i}.bulk.example.com` }] },
     });
   }
-  const kc = fake.kubeConfig();
-  const controller = new DnsController({
-    kubeConfig: kc,
-    config: loadConfig(['--gateway-api', 'off'], {}),
-    log: silentLogger(),
-    metrics: createControllerMetrics(new Registry()),
-    events: createEventRecorder({
-      api: kc.makeApiClient(CoreV1Api),
-      component: 'bench',
-      instance: 'bench',
+  const config = loadConfig(['--gateway-api', 'off', '--admin', '127.0.0.1:0'], {});
+  // The process's wiring, leading without a Lease.
+  const start = async () => {
+    const running = await runDnsController(config, {
+      kubeConfig: fake.kubeConfig(),
       log: silentLogger(),
-    }),
-  });
-  return { fake, controller };
+      leaderElection: false,
+    });
+    running.controller.setLeading(true);
+    return running;
+  };
+  return { fake, start };
 }
 
 const puts = (fake: FakeApiServer) =>
@@ -61,10 +57,9 @@ const pct = (xs: number[], p: number) =>
 
 // 1. Change -> write latency (the controller's default 50 ms debounce included).
 {
-  const { fake, controller } = await run(0);
-  controller.start();
-  controller.setLeading(true);
-  await until(() => controller.notReadyReason() === null);
+  const { fake, start } = await run(0);
+  const running = await start();
+  await until(() => running.controller.notReadyReason() === null);
   const latencies: number[] = [];
   for (let i = 0; i < CHANGES; i++) {
     const before = puts(fake).length;
@@ -78,7 +73,7 @@ const pct = (xs: number[], p: number) =>
     await until(() => puts(fake).length > before);
     latencies.push(puts(fake).at(-1)!.at - t0);
   }
-  await controller.stop();
+  await running.stop();
   await fake.stop();
   console.log(
     `Ingress change -> ConfigMap write, ${CHANGES} changes: median ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms (goal: median < 100 ms, worst < 500 ms)`,
@@ -99,13 +94,12 @@ const pct = (xs: number[], p: number) =>
     `applyCorefileHosts, 10,000 hosts: ${(t1 - t0).toFixed(0)} ms to add, ${(t2 - t1).toFixed(0)} ms to re-apply (no change)`,
   );
 
-  const { fake, controller } = await run(10_000);
-  const start = performance.now();
-  controller.start();
-  controller.setLeading(true);
+  const { fake, start } = await run(10_000);
+  const began = performance.now();
+  const running = await start();
   await until(() => puts(fake).length > 0);
-  const wrote = puts(fake)[0]!.at - start;
-  await controller.stop();
+  const wrote = puts(fake)[0]!.at - began;
+  await running.stop();
   await fake.stop();
   console.log(
     `controller start -> Corefile with 10,000 rules written (list of 10,000 Ingresses included): ${wrote.toFixed(0)} ms`,

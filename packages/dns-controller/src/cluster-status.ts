@@ -10,12 +10,9 @@ import {
 } from '@hairpin/shared';
 import type { V1LeaseSpec } from '@kubernetes/client-node';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
+import { HOSTNAME_REFUSED, HOSTNAME_REFUSED_PREFIX } from './constants.ts';
 import { liveHolder } from './lease-holder.ts';
 import type { SourceObject } from './status.ts';
-
-/** The Event reason the controller records on an object whose hostname it refused. */
-export const HOSTNAME_REFUSED = 'HostnameRefused';
-const REFUSED_PREFIX = 'hairpin will not route this host: ';
 
 /** What was read, as the API returned it; undefined: not found. */
 export interface ClusterObservation {
@@ -244,8 +241,8 @@ function refusals(events: readonly EventLike[]): ClusterHost[] {
     if (e.reason !== HOSTNAME_REFUSED) continue;
     const o = e.involvedObject ?? {};
     const source = { kind: o.kind ?? '', namespace: o.namespace ?? '', name: o.name ?? '' };
-    const message = (e.message ?? '').startsWith(REFUSED_PREFIX)
-      ? (e.message ?? '').slice(REFUSED_PREFIX.length)
+    const message = (e.message ?? '').startsWith(HOSTNAME_REFUSED_PREFIX)
+      ? (e.message ?? '').slice(HOSTNAME_REFUSED_PREFIX.length)
       : (e.message ?? '');
     const at = iso(e.lastTimestamp) ?? iso(e.eventTime) ?? iso(e.metadata?.creationTimestamp);
     const key = `${source.kind}/${source.namespace}/${source.name}\n${message}`;

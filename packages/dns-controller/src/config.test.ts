@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { clusterDomainFromResolvConf, loadConfig, parseTarget } from './config.ts';
+import { clusterDomainFromResolvConf } from '@hairpin/shared';
+import { loadConfig, parseTarget } from './config.ts';
 
 test('defaults: kube-system/coredns, relay FQDN from namespace and cluster domain', () => {
   const c = loadConfig(
@@ -38,4 +39,29 @@ test('helpers', () => {
     key: 'Corefile',
   });
   expect(typeof parseTarget('a/b:c d', 'Corefile')).toBe('string');
+});
+
+test('durations with units; the older unit-suffixed flags and plural env names still work', () => {
+  expect(loadConfig(['--debounce', '250ms', '--discovery-interval', '2m'], {})).toMatchObject({
+    debounceMs: 250,
+    discoveryIntervalMs: 120_000,
+  });
+  expect(
+    loadConfig(['--debounce-ms', '10', '--discovery-interval-seconds', '5'], {}),
+  ).toMatchObject({ debounceMs: 10, discoveryIntervalMs: 5_000 });
+  expect(loadConfig([], { DEBOUNCE: '1s', DISCOVERY_INTERVAL_SECONDS: '30' })).toMatchObject({
+    debounceMs: 1_000,
+    discoveryIntervalMs: 30_000,
+  });
+  const c = loadConfig([], {
+    COREDNS_CONFIGMAPS: 'kube-system/a,kube-system/b',
+    INGRESS_CLASS: 'nginx',
+    GATEWAY_CLASSES: 'cilium',
+  });
+  expect(c.corefiles.map((t) => t.name)).toEqual(['a', 'b']);
+  expect(c.ingressClasses).toEqual(['nginx']);
+  expect(c.gatewayClasses).toEqual(['cilium']);
+  expect(() => loadConfig(['--debounce', '5 minutes', '--discovery-interval', '0s'], {})).toThrow(
+    /--debounce "5 minutes"[\s\S]*--discovery-interval "0s"/,
+  );
 });

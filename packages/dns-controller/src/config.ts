@@ -2,16 +2,20 @@
 // parsed once at the edge; every problem reported at once; the result frozen.
 import {
   checkHostnameSyntax,
+  clusterDomainFlag,
   commonConfig,
   COMMON_FLAGS,
   ConfigError,
+  durationFlag,
   namespaceFlag,
+  relayFqdn,
   type CommonConfig,
   flagValue,
   parseFlags,
   type FlagSpec,
   type IngressHostSource,
 } from '@hairpin/shared';
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_DISCOVERY_INTERVAL_MS } from './constants.ts';
 
 export interface ConfigMapTarget {
   readonly namespace: string;
@@ -41,40 +45,31 @@ export interface ControllerConfig extends CommonConfig {
   readonly discoveryIntervalMs: number;
 }
 
+/** The flags and environment twins (upper snake case; plural names of repeatable flags
+ * from before that rule are still read as aliases). The docs' tables are checked against it. */
 export const CONTROLLER_FLAGS: readonly FlagSpec[] = [
   { name: 'namespace', env: 'POD_NAMESPACE' },
   { name: 'cluster-domain' },
-  { name: 'coredns-configmap', env: 'COREDNS_CONFIGMAPS', repeatable: true },
+  { name: 'coredns-configmap', repeatable: true, envAliases: ['COREDNS_CONFIGMAPS'] },
   { name: 'import-configmap' },
   { name: 'sources' },
-  { name: 'ingress-class', env: 'INGRESS_CLASSES', repeatable: true },
-  { name: 'gateway-class', env: 'GATEWAY_CLASSES', repeatable: true },
+  { name: 'ingress-class', repeatable: true, envAliases: ['INGRESS_CLASSES'] },
+  { name: 'gateway-class', repeatable: true, envAliases: ['GATEWAY_CLASSES'] },
   { name: 'gateway-api' },
-  { name: 'allowed-suffix', env: 'ALLOWED_SUFFIXES', repeatable: true },
-  { name: 'extra-directive', env: 'EXTRA_DIRECTIVES', repeatable: true },
+  { name: 'allowed-suffix', repeatable: true, envAliases: ['ALLOWED_SUFFIXES'] },
+  { name: 'extra-directive', repeatable: true, envAliases: ['EXTRA_DIRECTIVES'] },
   { name: 'relay-service' },
-  { name: 'debounce-ms' },
+  { name: 'debounce' },
+  { name: 'debounce-ms', aliasOf: { name: 'debounce', unitMs: 1 } },
   { name: 'lease-name' },
   { name: 'pod-name' },
-  { name: 'discovery-interval-seconds' },
+  { name: 'discovery-interval' },
+  { name: 'discovery-interval-seconds', aliasOf: { name: 'discovery-interval', unitMs: 1000 } },
   ...COMMON_FLAGS,
 ];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
-
-/** `search hairpin.svc.cluster.local svc.cluster.local cluster.local` → cluster.local */
-export function clusterDomainFromResolvConf(text: string): string | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^\s*search\s+(.+)$/.exec(line);
-    if (m === null) continue;
-    for (const domain of m[1]!.split(/\s+/)) {
-      const i = domain.indexOf('.svc.');
-      if (i !== -1) return domain.slice(i + 5).replace(/\.$/, '');
-    }
-  }
-  return undefined;
-}
 
 /** NS/NAME[:KEY] */
 export function parseTarget(spec: string, defaultKey: string): ConfigMapTarget | string {
@@ -90,7 +85,7 @@ export function parseTarget(spec: string, defaultKey: string): ConfigMapTarget |
 export function loadConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-  io: { readResolvConf: () => string | undefined } = { readResolvConf: () => undefined },
+  io: { readonly readResolvConf?: () => string | undefined } = {},
 ): ControllerConfig {
   const flags = parseFlags(argv, env, CONTROLLER_FLAGS);
   const problems = [...flags.problems];
@@ -98,14 +93,7 @@ export function loadConfig(
 
   const namespace = namespaceFlag(flags, problems);
   const common = commonConfig(flags, problems);
-  const clusterDomain = (
-    flagValue(flags, 'cluster-domain') ??
-    clusterDomainFromResolvConf(io.readResolvConf() ?? '') ??
-    'cluster.local'
-  ).replace(/\.$/, '');
-  if (!checkHostnameSyntax(clusterDomain).ok && clusterDomain !== 'local') {
-    problems.push(`--cluster-domain ${JSON.stringify(clusterDomain)} is not a DNS name`);
-  }
+  const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
   const relayService = flagValue(flags, 'relay-service') ?? 'hairpin-relay';
   if (!DNS_LABEL.test(relayService))
     problems.push(`--relay-service ${JSON.stringify(relayService)} is not a Service name`);
@@ -115,9 +103,11 @@ export function loadConfig(
   if (importSpec !== undefined) {
     const t = parseTarget(importSpec, 'hairpin.override');
     if (typeof t === 'string') problems.push(`--import-configmap ${t}`);
-    else if (!t.key.endsWith('.override') && !t.key.endsWith('.server')) {
+    else if (!t.key.endsWith('.override')) {
+      // k3s and AKS import *.server files at the top level of the Corefile, where bare
+      // rewrite lines are not valid; *.override files are imported inside the root block.
       problems.push(
-        `--import-configmap: key ${t.key} must end in .override (imported into the root block)`,
+        `--import-configmap: key ${t.key} must end in .override (imported into the root block; .server keys are imported at the top level, where rewrite rules are not valid)`,
       );
     } else importTarget = t;
   }
@@ -154,22 +144,21 @@ export function loadConfig(
     if (!checkHostnameSyntax(s).ok)
       problems.push(`--allowed-suffix ${JSON.stringify(s)} is not a DNS name`);
 
-  const number = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = flagValue(flags, name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) {
-      problems.push(`--${name} ${JSON.stringify(raw)}: expected a number from ${min} to ${max}`);
-      return fallback;
-    }
-    return n;
-  };
+  const duration = (name: string, fallbackMs: number, minMs: number, maxMs: number): number =>
+    durationFlag(flags, CONTROLLER_FLAGS, name, { fallbackMs, minMs, maxMs }, problems);
+  const debounceMs = duration('debounce', DEFAULT_DEBOUNCE_MS, 0, 60_000);
+  const discoveryIntervalMs = duration(
+    'discovery-interval',
+    DEFAULT_DISCOVERY_INTERVAL_MS,
+    1000,
+    86_400_000,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...common,
     namespace,
     clusterDomain,
-    relayFqdn: `${relayService}.${namespace}.svc.${clusterDomain}`,
+    relayFqdn: relayFqdn(relayService, namespace, clusterDomain),
     relayService,
     corefiles: Object.freeze(corefiles),
     importTarget,
@@ -179,9 +168,9 @@ export function loadConfig(
     gatewayApi: gatewayApi === 'off' ? 'off' : 'auto',
     allowedSuffixes: Object.freeze(allowedSuffixes),
     extraDirectives: Object.freeze([...(flags.values.get('extra-directive') ?? [])]),
-    debounceMs: number('debounce-ms', 50, 0, 60_000),
+    debounceMs,
     leaseName: flagValue(flags, 'lease-name') ?? 'hairpin-dns-controller',
     podName: flagValue(flags, 'pod-name') ?? `hairpin-dns-controller-${process.pid}`,
-    discoveryIntervalMs: number('discovery-interval-seconds', 60, 1, 86_400) * 1000,
+    discoveryIntervalMs,
   });
 }

@@ -5,13 +5,12 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { ObjectRef } from '@hairpin/shared';
 import type { Logger } from '@hairpin/shared/runtime';
+import { EVENT_MEMORY, EVENT_REPEAT_AFTER_MS } from './constants.ts';
 
 export interface EventRecorder {
   warn(ref: ObjectRef, reason: string, message: string): void;
   normal(ref: ObjectRef, reason: string, message: string): void;
 }
-
-const MAX_REMEMBERED = 5_000;
 
 export function createEventRecorder(options: {
   api: CoreV1Api;
@@ -22,7 +21,7 @@ export function createEventRecorder(options: {
   now?: () => number;
 }): EventRecorder {
   const { api, component, instance, log } = options;
-  const repeatAfter = options.repeatAfterMs ?? 10 * 60_000;
+  const repeatAfter = options.repeatAfterMs ?? EVENT_REPEAT_AFTER_MS;
   const now = options.now ?? Date.now;
   const seen = new Map<string, number>();
 
@@ -37,7 +36,7 @@ export function createEventRecorder(options: {
     if (last !== undefined && now() - last < repeatAfter) return;
     seen.delete(key);
     seen.set(key, now());
-    if (seen.size > MAX_REMEMBERED) seen.delete(seen.keys().next().value!);
+    if (seen.size > EVENT_MEMORY) seen.delete(seen.keys().next().value!);
     const namespace = ref.namespace === '' ? 'default' : ref.namespace;
     const time = new Date(now());
     api

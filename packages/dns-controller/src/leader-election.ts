@@ -11,8 +11,7 @@
 // election that can never succeed must not look healthy.
 import type { CoordinationV1Api, V1LeaseSpec, V1MicroTime } from '@kubernetes/client-node';
 import { microTime } from '@hairpin/shared';
-import type { Logger } from '@hairpin/shared/runtime';
-import { apiStatusCode, describeApiError } from './api-error.ts';
+import { describeApiError, isConflict, isNotFound, type Logger } from '@hairpin/shared/runtime';
 import { liveHolder } from './lease-holder.ts';
 import type { LeaderElectionMetrics } from './metrics.ts';
 
@@ -123,7 +122,7 @@ export class LeaderElector {
       this.succeeded();
     } catch (err) {
       // A 409 is a lost race with the other candidate: the election working, not failing.
-      if (apiStatusCode(err) === 409) this.succeeded();
+      if (isConflict(err)) this.succeeded();
       else this.failed(err);
     }
     // A leader that could not renew for a whole lease duration steps down at once: the
@@ -169,7 +168,7 @@ export class LeaderElector {
     try {
       lease = await api.readNamespacedLease({ name, namespace });
     } catch (err) {
-      if (apiStatusCode(err) !== 404) throw err;
+      if (!isNotFound(err)) throw err;
       await api.createNamespacedLease({
         namespace,
         body: {

@@ -3,6 +3,7 @@
 // it may take the Lease over; `cleanup` uses it to refuse while a controller runs (a live
 // controller would put the rules back within milliseconds).
 import type { CoordinationV1Api, V1LeaseSpec } from '@kubernetes/client-node';
+import { isNotFound } from '@hairpin/shared/runtime';
 
 export interface LiveHolder {
   readonly identity: string;
@@ -33,7 +34,7 @@ export async function readLiveHolder(
     const lease = await api.readNamespacedLease({ name, namespace });
     return liveHolder(lease.spec, now());
   } catch (err) {
-    if ((err as { code?: number }).code === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }

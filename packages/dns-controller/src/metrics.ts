@@ -2,8 +2,17 @@
 // controller-runtime's reconcile metrics.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** Every value of hairpin_dns_reconcile_total{result}, each exported from start at 0 so
+ * that increase(...{result="error"}) sees the first error. */
+export const RECONCILE_RESULTS = ['success', 'error', 'conflict', 'skipped'] as const;
+
 export interface ControllerMetrics {
-  /** result: success, error, conflict (a 409 retried), skipped (not leader / not synced). */
+  /**
+   * result: success (every target in line), error (a write failed, or a Corefile cannot be
+   * edited), conflict (a 409, re-read and retried), skipped (the leader's caches are not
+   * synced yet, or an empty host set is not trusted yet). A replica that is not the leader
+   * does not reconcile and counts nothing.
+   */
   readonly reconciles: Counter<'result'>;
   readonly reconcileSeconds: Histogram;
   readonly managedHosts: Gauge;
@@ -14,13 +23,15 @@ export interface ControllerMetrics {
 
 export function createControllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];
+  const reconciles = new Counter({
+    name: 'hairpin_dns_reconcile_total',
+    help: 'Reconciles, by result.',
+    labelNames: ['result'],
+    registers,
+  });
+  for (const result of RECONCILE_RESULTS) reconciles.inc({ result }, 0);
   return {
-    reconciles: new Counter({
-      name: 'hairpin_dns_reconcile_total',
-      help: 'Reconciles, by result.',
-      labelNames: ['result'],
-      registers,
-    }),
+    reconciles,
     reconcileSeconds: new Histogram({
       name: 'hairpin_dns_reconcile_seconds',
       help: 'Time one reconcile took.',

@@ -62,8 +62,8 @@ describe('render', () => {
     );
     expect(io.out()).not.toContain('evil');
     expect(io.out()).not.toContain('kubernetes.default');
-    expect(io.err()).toMatch(/Ingress shop\/shop: host refused \(invalid-characters\)/);
-    expect(io.err()).toMatch(/Ingress api\/api: host refused \(cluster-domain\)/);
+    expect(io.err()).toMatch(/Ingress shop\/shop: host refused \(invalid_characters\)/);
+    expect(io.err()).toMatch(/Ingress api\/api: host refused \(cluster_domain\)/);
   });
 
   test('no hosts removes every managed rule; custom target and namespace', async () => {
@@ -115,4 +115,13 @@ describe('ingressesFromDocument', () => {
     const few = 'spec: &s {rules: [{host: a.example.com}]}\nother: *s\n';
     expect(ingressesFromDocument(few)).toHaveLength(1);
   });
+});
+
+test('the cluster domain and relay FQDN follow the one rule: resolv.conf when no flag', async () => {
+  const resolv = () => 'search default.svc.corp.local svc.corp.local corp.local\n';
+  const io = { ...captureIO(kubeadm), readResolvConf: resolv };
+  expect(await runRender(['--corefile', '-', '--host', 'shop.example.com'], io)).toBe(0);
+  expect(io.out()).toContain(
+    'rewrite name exact shop.example.com hairpin-relay.hairpin.svc.corp.local # managed by hairpin',
+  );
 });

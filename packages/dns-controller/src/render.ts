@@ -4,13 +4,16 @@
 // nothing on stdout.
 import {
   applyCorefileHosts,
+  clusterDomainFlag,
   decideHosts,
   ErrorCodes,
   DEFAULT_SOURCE_FILTER,
   flagValue,
   HairpinError,
   hostsFromIngress,
+  namespaceFlag,
   parseFlags,
+  relayFqdn,
   type FlagSpec,
 } from '@hairpin/shared';
 import {
@@ -74,6 +77,8 @@ export async function runRender(argv: readonly string[], io: CliIO): Promise<num
     const flags = parseFlags(argv, io.env, FLAGS);
     const problems = [...flags.problems];
     if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
+    const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
+    const namespace = namespaceFlag(flags, problems);
     const corefile = flagValue(flags, 'corefile');
     const ingressesPath = flagValue(flags, 'ingresses');
     if (corefile === undefined) problems.push('--corefile FILE|- is required');
@@ -83,12 +88,8 @@ export async function runRender(argv: readonly string[], io: CliIO): Promise<num
     if (problems.length > 0 || corefile === undefined) {
       throw new RenderFailure(`${problems.join('; ')}\n${RENDER_USAGE}`);
     }
-    const clusterDomain = (flagValue(flags, 'cluster-domain') ?? 'cluster.local').replace(
-      /\.$/,
-      '',
-    );
-    const namespace = flagValue(flags, 'namespace') ?? 'hairpin';
-    const target = flagValue(flags, 'target') ?? `hairpin-relay.${namespace}.svc.${clusterDomain}`;
+    const target =
+      flagValue(flags, 'target') ?? relayFqdn('hairpin-relay', namespace, clusterDomain);
     const policy = { clusterDomain, allowedSuffixes: [] };
 
     const hosts = hostsFromFlags(flags.values.get('host') ?? [], policy);

@@ -4,16 +4,16 @@
 // Corefiles, the HostnameRefused Events and the Lease. It accepts the controller's flags,
 // so a non-default setup (--coredns-configmap, --import-configmap, --lease-name) reads the
 // same targets. An unreachable cluster or a forbidden read: one line, exit 1.
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '@hairpin/shared';
-import type { CliIO } from '@hairpin/shared/runtime';
+import { apiStatus, isNotFound, type CliIO } from '@hairpin/shared/runtime';
 import {
   buildClusterStatus,
   formatClusterStatus,
-  HOSTNAME_REFUSED,
   type ClusterObservation,
 } from './cluster-status.ts';
 import { loadConfig } from './config.ts';
+import { HOSTNAME_REFUSED } from './constants.ts';
 import { describeError } from './status.ts';
 
 export const STATUS_USAGE =
@@ -46,8 +46,7 @@ class ReadFailure extends Error {
   readonly status: number | undefined;
   constructor(what: string, err: unknown) {
     super(`${what}: ${describeError(err)}`);
-    const code = (err as { code?: unknown } | null)?.code;
-    this.status = typeof code === 'number' ? code : undefined;
+    this.status = apiStatus(err);
   }
 }
 
@@ -56,7 +55,7 @@ async function read<T>(what: string, get: () => Promise<T>): Promise<T | undefin
   try {
     return await get();
   } catch (err) {
-    if ((err as { code?: unknown } | null)?.code === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw new ReadFailure(what, err);
   }
 }
@@ -65,10 +64,10 @@ export async function runStatus(
   argv: readonly string[],
   io: CliIO,
   options: {
-    readonly kubeConfig?: () => KubeConfig;
-    readonly readResolvConf?: () => string | undefined;
+    /** In-cluster, or KUBECONFIG / ~/.kube/config (main.ts); throws on a bad file. */
+    readonly kubeConfig: () => KubeConfig;
     readonly now?: () => Date;
-  } = {},
+  },
 ): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout.write(`${STATUS_USAGE}\n`);
@@ -77,9 +76,7 @@ export async function runStatus(
   const { output, rest, problems } = takeOutput(argv);
   let config;
   try {
-    config = loadConfig(rest, io.env, {
-      readResolvConf: options.readResolvConf ?? (() => undefined),
-    });
+    config = loadConfig(rest, io.env, io);
   } catch (err) {
     // Every problem at once: ours with the controller flags' ones.
     if (err instanceof ConfigError) throw new ConfigError([...problems, ...err.problems]);
@@ -88,7 +85,7 @@ export async function runStatus(
   if (problems.length > 0) throw new ConfigError(problems);
   let kc: KubeConfig;
   try {
-    kc = options.kubeConfig?.() ?? defaultKubeConfig();
+    kc = options.kubeConfig();
   } catch (err) {
     io.stderr.write(`status: cannot load a kubeconfig: ${describeError(err)}\n`);
     return 1;
@@ -144,10 +141,4 @@ function explain(err: unknown, server: string): string {
   if (err.status === undefined)
     return `cannot reach the Kubernetes API server ${server}: ${err.message}`;
   return err.message;
-}
-
-function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault(); // in-cluster service account, or KUBECONFIG / ~/.kube/config
-  return kc;
 }

@@ -49,7 +49,7 @@ describe('buildStatus', () => {
       ['proxied.example.com', 'skipped', 'ipmode_proxy', ['lb']],
       ['shop.example.com', 'managed', undefined, ['a', 'b']],
       ['shop.example.com', 'filtered', 'ingress_class', ['other']],
-      ['x..example.com', 'rejected', 'invalid-characters', ['a', 'b']],
+      ['x..example.com', 'rejected', 'invalid_characters', ['a', 'b']],
     ]);
     expect(report.hosts[1]!.sources[0]).toEqual({ kind: 'Ingress', namespace: 'shop', name: 'a' });
     expect(report.hosts[3]!.message).toContain('is not a valid DNS name');

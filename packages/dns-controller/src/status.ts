@@ -2,7 +2,7 @@
 // "is my host handled, and if not why". A pure function of the controller's decision
 // (desired-hosts.ts), the ConfigMap writes it recorded and its leadership.
 import type { ObjectRef, SourcedHost } from '@hairpin/shared';
-import { apiStatusCode, describeApiError } from './api-error.ts';
+import { apiStatus, describeApiError } from '@hairpin/shared/runtime';
 import type { DesiredHosts } from './desired-hosts.ts';
 
 /**
@@ -147,7 +147,9 @@ function writeKey(w: { namespace: string; name: string; key: string }): string {
   return `${w.namespace}/${w.name}:${w.key}`;
 }
 
-/** What the controller's writers record: the latest outcome per ConfigMap key. */
+type ConfigMapKey = { readonly namespace: string; readonly name: string; readonly key: string };
+
+/** What the controller's writes record: the latest outcome per ConfigMap key. */
 export class ConfigMapWriteLog {
   private readonly entries = new Map<string, ConfigMapWrite>();
 
@@ -157,11 +159,7 @@ export class ConfigMapWriteLog {
     this.now = now;
   }
 
-  record(
-    target: { readonly namespace: string; readonly name: string; readonly key: string },
-    result: WriteResult,
-    error?: unknown,
-  ): void {
+  record(target: ConfigMapKey, result: WriteResult, error?: unknown): void {
     const key = writeKey(target);
     const at = this.now().toISOString();
     const before = this.entries.get(key);
@@ -176,6 +174,30 @@ export class ConfigMapWriteLog {
     });
   }
 
+  /**
+   * One reconcile pass: what it did to the targets it wrote or refused; every other
+   * target is unchanged, or waiting when its ConfigMap is not there.
+   */
+  recordPass(
+    targets: readonly { readonly target: ConfigMapKey; readonly present: boolean }[],
+    touched: readonly {
+      readonly target: ConfigMapKey;
+      readonly result: WriteResult;
+      readonly error?: unknown;
+    }[],
+  ): void {
+    const done = new Set<string>();
+    for (const t of touched) {
+      this.record(t.target, t.result, t.error);
+      done.add(writeKey(t.target));
+    }
+    for (const { target, present } of targets) {
+      if (done.has(writeKey(target))) continue;
+      if (present) this.record(target, 'unchanged');
+      else this.record(target, 'waiting', 'ConfigMap not found');
+    }
+  }
+
   list(): ConfigMapWrite[] {
     return [...this.entries.values()];
   }
@@ -186,7 +208,7 @@ export class ConfigMapWriteLog {
  * gives it (never client-node's dump of headers and body), anything else with its cause.
  */
 export function describeError(err: unknown): string {
-  if (apiStatusCode(err) !== undefined) return oneLine(describeApiError(err));
+  if (apiStatus(err) !== undefined) return oneLine(describeApiError(err));
   if (typeof err !== 'object' || err === null) return oneLine(String(err));
   const e = err as { code?: unknown; message?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);

@@ -68,10 +68,10 @@ describe('reconcile', () => {
     const events = h.fake.list('v1', 'Event', 'tenant');
     expect(events.map((e) => e['reason'])).toEqual(['HostnameRefused', 'HostnameRefused']);
     expect((events[0]!['involvedObject'] as { name: string }).name).toBe('evil');
-    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="invalid-characters"} 1')).toBe(
+    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="invalid_characters"} 1')).toBe(
       true,
     );
-    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="cluster-domain"} 1')).toBe(
+    expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="cluster_domain"} 1')).toBe(
       true,
     );
   });
@@ -107,10 +107,49 @@ describe('reconcile', () => {
     expect(h.fake.list('v1', 'Event', 'kube-system')[0]!['reason']).toBe('CorefileNotEditable');
     expect(h.corefile()).toBe(broken);
     expect(h.puts(/configmaps\/coredns$/)).toBe(0);
-    await waitFor(() => h.metric('hairpin_dns_reconcile_total{result="error"}'));
+    await waitFor(
+      async () => ((await h.value('hairpin_dns_reconcile_total{result="error"}')) ?? 0) >= 1,
+    );
     // Fixed by its owner: written on the next change.
     h.fake.replace(corednsConfigMap(kubeadmCorefile));
     await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+  });
+
+  test('an uneditable Corefile is terminal: reported once, not retried until it or the hosts change', async () => {
+    const h = await start([], { logs: true });
+    const errors = () => h.value('hairpin_dns_reconcile_total{result="error"}');
+    expect(await errors()).toBe(0);
+    const broken = '.:53 {\n    errors\n    proxy . 8.8.8.8\n}\n';
+    h.fake.create(corednsConfigMap(broken));
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(async () => ((await errors()) ?? 0) >= 1);
+    const reported = () => h.logs.filter((l) => l.includes('Corefile not edited')).length;
+    expect(reported()).toBe(1);
+    // No retry timer: nothing runs again on its own (a backoff would retry within 1.5 s).
+    const before = await errors();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await errors()).toBe(before);
+    // A change of the hosts runs it again; the same ConfigMap version is not reported again.
+    h.fake.create(ingress('api', ['api.example.com']));
+    await waitFor(async () => (await errors())! > before!);
+    expect(reported()).toBe(1);
+    expect(h.fake.list('v1', 'Event', 'kube-system')).toHaveLength(1);
+    expect(h.puts(/configmaps\/coredns$/)).toBe(0);
+    // A new version of the ConfigMap that is still broken is reported again.
+    h.fake.replace(corednsConfigMap(`${broken}# still broken\n`));
+    await waitFor(() => reported() === 2);
+  });
+
+  test('a ConfigMap without the Corefile key has its own error code', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap(kubeadmCorefile, 'coredns', 'Corefile.bak'));
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.fake.list('v1', 'Event', 'kube-system').length === 1);
+    const event = h.fake.list('v1', 'Event', 'kube-system')[0]!;
+    expect(event['reason']).toBe('CorefileNotEditable');
+    expect(event['message']).toBe(
+      'HAIRPIN_CONFIGMAP_KEY_MISSING: ConfigMap kube-system/coredns has no key Corefile',
+    );
   });
 
   test('409 on replace: re-read and retried', async () => {

@@ -32,8 +32,8 @@ test('non-ASCII in the ConfigMap comes back as it was; odd hosts are refused, no
   expect(h.corefile()).toBe(
     `# caf\u00e9 \u2615 \u{1f600} \u00a0\n.:53 {\n    ${rule('shop.example.com')}\n    errors # \u00e9t\u00e9\n    forward . /etc/resolv.conf\n}\n`,
   );
-  await waitFor(() => h.metric('hairpin_dns_rejected_hosts_total{reason="not-a-string"} 2'));
-  expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="reverse-zone"} 1')).toBe(true);
+  await waitFor(() => h.metric('hairpin_dns_rejected_hosts_total{reason="not_a_string"} 2'));
+  expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="reverse_zone"} 1')).toBe(true);
   await waitFor(() => h.published()?.['hosts'] === 'shop.example.com\n');
 
   h.fake.delete('networking.k8s.io/v1', 'Ingress', 'shop', 'odd');

@@ -1,13 +1,11 @@
 // A controller wired to the fake API server, as main wires it to a cluster.
 import { readFileSync } from 'node:fs';
-import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createLogger, silentLogger } from '@hairpin/shared/runtime';
 import { corpusFile, FakeApiServer } from '@hairpin/testing';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.ts';
-import { DnsController } from '../src/controller.ts';
-import { createEventRecorder } from '../src/events.ts';
-import { createControllerMetrics } from '../src/metrics.ts';
+import type { DnsController } from '../src/controller.ts';
+import { runDnsController } from '../src/run.ts';
 
 export const kubeadmCorefile = readFileSync(
   corpusFile('corefiles/kubeadm-latest.Corefile'),
@@ -61,37 +59,43 @@ export interface Harness {
   published(): Record<string, string> | undefined;
   puts(path: RegExp): number;
   metric(text: string): Promise<boolean>;
+  /** The value of one exported series, e.g. `hairpin_dns_reconcile_total{result="error"}`. */
+  value(series: string): Promise<number | undefined>;
+  /** The log lines (JSON), when started with `logs: true`. */
+  readonly logs: string[];
   stop(): Promise<void>;
 }
 
 export async function startHarness(
   args: string[] = [],
-  options: { fake?: FakeApiServer; leading?: boolean; confirmEmptyMs?: number } = {},
+  options: {
+    fake?: FakeApiServer;
+    leading?: boolean;
+    confirmEmptyMs?: number;
+    logs?: boolean;
+  } = {},
 ): Promise<Harness> {
   const fake = options.fake ?? (await FakeApiServer.start({ bookmarkIntervalMs: 200 }));
-  const kc = fake.kubeConfig();
   const registry = new Registry();
   const config = loadConfig(
-    ['--debounce-ms', '10', '--discovery-interval-seconds', '1', ...args],
-    {},
+    ['--debounce', '10ms', '--discovery-interval', '1s', '--admin', '127.0.0.1:0', ...args],
+    { POD_NAME: 'test' },
   );
-  const controller = new DnsController({
-    kubeConfig: kc,
-    config,
-    log:
-      process.env['HAIRPIN_TEST_LOG'] === '1' ? createLogger({ level: 'debug' }) : silentLogger(),
-    metrics: createControllerMetrics(registry),
-    events: createEventRecorder({
-      api: kc.makeApiClient(CoreV1Api),
-      component: 'hairpin-dns-controller',
-      instance: 'test',
-      log: silentLogger(),
-    }),
+  // The process's own wiring, without a Lease: the tests decide leadership.
+  const logs: string[] = [];
+  const running = await runDnsController(config, {
+    kubeConfig: fake.kubeConfig(),
+    log: options.logs
+      ? createLogger({ level: 'debug' }, { write: (line: string) => void logs.push(line) })
+      : process.env['HAIRPIN_TEST_LOG'] === '1'
+        ? createLogger({ level: 'debug' })
+        : silentLogger(),
+    registry,
+    leaderElection: false,
     confirmEmptyMs: options.confirmEmptyMs ?? 300,
   });
-  controller.start();
+  const { controller } = running;
   if (options.leading !== false) controller.setLeading(true);
-  void CoordinationV1Api;
   return {
     fake,
     registry,
@@ -106,8 +110,13 @@ export async function startHarness(
         Record<string, string> | undefined,
     puts: (path) => fake.requests.filter((r) => r.method === 'PUT' && path.test(r.path)).length,
     metric: async (text) => (await registry.metrics()).includes(text),
+    value: async (series) => {
+      const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    },
+    logs,
     stop: async () => {
-      await controller.stop();
+      await running.stop();
       if (options.fake === undefined) await fake.stop();
     },
   };

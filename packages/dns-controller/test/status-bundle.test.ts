@@ -141,7 +141,7 @@ test('/status: every host with its state and objects, the ConfigMaps written, le
     { kind: 'Gateway', namespace: 'infra', name: 'public' },
   ]);
   expect(row('kubernetes.default.svc.cluster.local', 'rejected')).toMatchObject({
-    reason: 'cluster-domain',
+    reason: 'cluster_domain',
     sources: [{ kind: 'Ingress', namespace: 'shop', name: 'evil' }],
   });
   expect(row('proxied.example.com', 'skipped')).toMatchObject({

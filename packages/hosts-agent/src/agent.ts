@@ -20,7 +20,7 @@ import {
   type PublishedHosts,
 } from '@hairpin/shared';
 import { ResilientInformer } from '@hairpin/shared/kube';
-import type { Logger } from '@hairpin/shared/runtime';
+import { done, retry, WorkQueue, type Logger, type WorkResult } from '@hairpin/shared/runtime';
 import { editFileInPlace } from './hosts-file-writer.ts';
 import type { AgentMetrics } from './metrics.ts';
 
@@ -36,6 +36,12 @@ export interface AgentOptions {
   readonly debounceMs?: number;
 }
 
+/** A burst of file events (an editor's save is several) and API events: one check. */
+const DEFAULT_DEBOUNCE_MS = 50;
+/** A failed write (EACCES, EROFS, a full disk) is retried after 1 s·2ⁿ, at most 60 s:
+ * a fixed mount or permission is picked up soon, a lasting one logs once a minute. */
+const WRITE_BACKOFF = { baseMs: 1_000, maxMs: 60_000 } as const;
+
 type Published =
   { state: 'unknown' } | { state: 'published'; value: PublishedHosts } | { state: 'gone' };
 
@@ -44,17 +50,19 @@ export class HostsAgent {
   private readonly informer: ResilientInformer<V1ConfigMap>;
   private published: Published = { state: 'unknown' };
   private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private resync: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly queue: WorkQueue;
   /** The file has been brought in line with a known state at least once. */
   synced = false;
   lastError: unknown;
 
   constructor(options: AgentOptions) {
     this.options = options;
+    this.queue = new WorkQueue({
+      work: () => this.sync(),
+      debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+      backoff: WRITE_BACKOFF,
+      periodMs: options.resyncMs,
+    });
     const api = options.kubeConfig.makeApiClient(CoreV1Api);
     const fieldSelector = `metadata.name=${HOSTS_CONFIGMAP_NAME}`;
     this.informer = new ResilientInformer<V1ConfigMap>({
@@ -78,19 +86,15 @@ export class HostsAgent {
   }
 
   start(): void {
+    this.queue.start();
     this.informer.start();
     this.watchFile();
-    this.resync = setInterval(() => this.schedule(), this.options.resyncMs);
-    this.resync.unref();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.informer.stop();
     for (const w of this.watchers) w.close();
-    clearInterval(this.resync);
-    clearTimeout(this.timer);
-    await this.running;
+    await this.queue.stop();
   }
 
   notReadyReason(): string | null {
@@ -154,30 +158,13 @@ export class HostsAgent {
 
   /** Debounced: many events, one check. */
   schedule(): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.sync(), this.options.debounceMs ?? 50);
+    this.queue.add();
   }
 
-  /** Brings the file in line with what is known; one at a time, re-run if asked meanwhile. */
-  sync(): Promise<void> {
-    if (this.running !== undefined) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.syncOnce().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        void this.sync();
-      }
-    });
-    return this.running;
-  }
-
-  private async syncOnce(): Promise<void> {
+  /** Brings the file in line with what is known (the queue runs one at a time). */
+  private async sync(): Promise<WorkResult> {
     const known = this.published;
-    if (known.state === 'unknown') return;
+    if (known.state === 'unknown') return done();
     const { hostsFile, log, metrics } = this.options;
     try {
       const result = await editFileInPlace(hostsFile, (text) =>
@@ -199,10 +186,14 @@ export class HostsAgent {
       );
       this.synced = true;
       this.lastError = undefined;
+      return done();
     } catch (err) {
+      // The agent stays up, not ready while it has never synced, and retries with backoff.
       this.lastError = err;
       metrics.writes.inc({ result: 'error' });
-      log.error({ err, hostsFile }, 'hosts file update failed');
+      const retryInMs = this.queue.backoffMs(this.queue.failures + 1);
+      log.error({ err, hostsFile, retryInMs }, 'hosts file update failed');
+      return retry();
     }
   }
 }

@@ -31,3 +31,14 @@ test('every problem at once', () => {
   expect(err).toBeInstanceOf(ConfigError);
   expect((err as ConfigError).problems).toHaveLength(4);
 });
+
+test('durations: --resync 30s, the older --resync-seconds; cluster domain from resolv.conf', () => {
+  expect(loadConfig(['--resync', '30s'], {}).resyncMs).toBe(30_000);
+  expect(loadConfig(['--resync-seconds', '5'], {}).resyncMs).toBe(5_000);
+  expect(loadConfig([], { RESYNC: '2m' }).resyncMs).toBe(120_000);
+  const resolv = () => 'search hairpin.svc.corp.local svc.corp.local corp.local\n';
+  expect(loadConfig([], {}, { readResolvConf: resolv }).clusterDomain).toBe('corp.local');
+  expect(
+    loadConfig(['--cluster-domain', 'cluster.local'], {}, { readResolvConf: resolv }).clusterDomain,
+  ).toBe('cluster.local');
+});

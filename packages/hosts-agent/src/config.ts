@@ -1,8 +1,10 @@
 // hairpin-hosts-agent configuration: flags with environment twins, parsed once, frozen.
 import {
+  clusterDomainFlag,
   commonConfig,
   COMMON_FLAGS,
   ConfigError,
+  durationFlag,
   flagValue,
   namespaceFlag,
   parseFlags,
@@ -21,7 +23,8 @@ export interface AgentConfig extends CommonConfig {
 export const AGENT_FLAGS: readonly FlagSpec[] = [
   { name: 'namespace', env: 'POD_NAMESPACE' },
   { name: 'hosts-file' },
-  { name: 'resync-seconds' },
+  { name: 'resync' },
+  { name: 'resync-seconds', aliasOf: { name: 'resync', unitMs: 1000 } },
   { name: 'cluster-domain' },
   { name: 'node-name' },
   ...COMMON_FLAGS,
@@ -30,6 +33,7 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
 export function loadConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  io: { readonly readResolvConf?: () => string | undefined } = {},
 ): AgentConfig {
   const flags = parseFlags(argv, env, AGENT_FLAGS);
   const problems = [...flags.problems];
@@ -38,18 +42,21 @@ export function loadConfig(
   const common = commonConfig(flags, problems);
   const hostsFile = flagValue(flags, 'hosts-file') ?? '/etc/hosts';
   if (hostsFile === '') problems.push('--hosts-file is empty');
-  const resyncRaw = flagValue(flags, 'resync-seconds') ?? '60';
-  const resync = Number(resyncRaw);
-  if (!Number.isFinite(resync) || resync < 1 || resync > 86_400) {
-    problems.push(`--resync-seconds ${JSON.stringify(resyncRaw)}: expected 1 to 86400`);
-  }
+  const resyncMs = durationFlag(
+    flags,
+    AGENT_FLAGS,
+    'resync',
+    { fallbackMs: 60_000, minMs: 100, maxMs: 86_400_000 },
+    problems,
+  );
+  const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...common,
     namespace,
     hostsFile,
-    resyncMs: resync * 1000,
-    clusterDomain: (flagValue(flags, 'cluster-domain') ?? 'cluster.local').replace(/\.$/, ''),
+    resyncMs,
+    clusterDomain,
     nodeName: flagValue(flags, 'node-name') ?? '',
   });
 }

@@ -1,17 +1,22 @@
-// hairpin-hosts-agent: `render` (pure hosts-file edit), or the node agent itself.
-import { runCli } from '@hairpin/shared/runtime';
+// hairpin-hosts-agent, the process's only edge (argv, environment, files, streams):
+// `render` (pure hosts-file edit), or the node agent itself.
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger, processIO, runCli, untilSignal } from '@hairpin/shared/runtime';
+import { loadConfig } from './config.ts';
 import { runRender } from './render.ts';
 
-const [command, ...rest] = process.argv.slice(2);
-const io = {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-};
+const argv = process.argv.slice(2);
+const io = processIO(process.env);
 
 await runCli(async () => {
-  if (command === 'render') return runRender(rest, io);
-  const { runAgent } = await import('./agent-main.ts');
-  return runAgent(process.argv.slice(2), io);
+  if (argv[0] === 'render') return runRender(argv.slice(1), io);
+  const { runHostsAgent } = await import('./run.ts');
+  const config = loadConfig(argv, io.env, io);
+  const log = createLogger({ level: config.logLevel, name: 'hairpin-hosts-agent' });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const running = await runHostsAgent(config, { kubeConfig, log });
+  log.info({ signal: await untilSignal() }, 'stopping; managed lines stay in place');
+  await running.stop();
+  return 0;
 });

@@ -7,14 +7,19 @@ export interface AgentMetrics {
   readonly managedHosts: Gauge;
 }
 
+/** Every value of hairpin_hosts_agent_writes_total{result}, exported from start at 0. */
+export const WRITE_RESULTS = ['written', 'error'] as const;
+
 export function createAgentMetrics(registry: Registry): AgentMetrics {
+  const writes = new Counter({
+    name: 'hairpin_hosts_agent_writes_total',
+    help: 'Hosts-file updates, by result.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  for (const result of WRITE_RESULTS) writes.inc({ result }, 0);
   return {
-    writes: new Counter({
-      name: 'hairpin_hosts_agent_writes_total',
-      help: 'Hosts-file updates, by result.',
-      labelNames: ['result'],
-      registers: [registry],
-    }),
+    writes,
     managedHosts: new Gauge({
       name: 'hairpin_hosts_agent_managed_hosts',
       help: "Hostnames on the managed lines of this node's hosts file.",

@@ -44,3 +44,13 @@ describe('render', () => {
     expect(io.err()).toContain(message);
   });
 });
+
+test('the cluster domain follows the one rule: resolv.conf when no flag', async () => {
+  const args = ['--hosts-file', '-', '--ip', '10.96.0.50', '--host', 'api.svc.corp.local'];
+  const resolv = () => 'search default.svc.corp.local svc.corp.local corp.local\n';
+  const io = { ...captureIO(hosts), readResolvConf: resolv };
+  expect(await runRender(args, io)).toBe(2);
+  expect(io.err()).toContain('under the cluster domain corp.local');
+  const plain = captureIO(hosts);
+  expect(await runRender(args, plain)).toBe(0);
+});

@@ -2,7 +2,13 @@
 // a pure command. Hosts file in (file or stdin), edited file out; no hosts means every
 // managed line removed. Bad input: exit 2, a message on stderr, nothing on stdout.
 import { isIP } from 'node:net';
-import { applyHostsFile, flagValue, parseFlags, type FlagSpec } from '@hairpin/shared';
+import {
+  applyHostsFile,
+  clusterDomainFlag,
+  flagValue,
+  parseFlags,
+  type FlagSpec,
+} from '@hairpin/shared';
 import {
   hostsFromFlags,
   readInput,
@@ -26,6 +32,7 @@ export async function runRender(argv: readonly string[], io: CliIO): Promise<num
     const flags = parseFlags(argv, io.env, FLAGS);
     const problems = [...flags.problems];
     if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
+    const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
     const file = flagValue(flags, 'hosts-file');
     const ip = flagValue(flags, 'ip');
     if (file === undefined) problems.push('--hosts-file FILE|- is required');
@@ -35,7 +42,7 @@ export async function runRender(argv: readonly string[], io: CliIO): Promise<num
       throw new RenderFailure(`${problems.join('; ')}\n${RENDER_USAGE}`);
     }
     const hosts = hostsFromFlags(flags.values.get('host') ?? [], {
-      clusterDomain: (flagValue(flags, 'cluster-domain') ?? 'cluster.local').replace(/\.$/, ''),
+      clusterDomain,
       allowedSuffixes: [],
     });
     return applyHostsFile(await readInput(file, io.stdin), ip, hosts);

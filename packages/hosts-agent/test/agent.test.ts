@@ -1,14 +1,14 @@
 // The agent against the fake API server (driven by the real client) and a real file.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePublishedHosts, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
-import { silentLogger } from '@hairpin/shared/runtime';
+import { createLogger, silentLogger } from '@hairpin/shared/runtime';
 import { FakeApiServer, waitFor } from '@hairpin/testing';
 import { Registry } from 'prom-client';
 import { afterEach, expect, test } from 'vitest';
-import { HostsAgent } from '../src/agent.ts';
-import { createAgentMetrics } from '../src/metrics.ts';
+import { loadConfig } from '../src/config.ts';
+import { runHostsAgent } from '../src/run.ts';
 
 const base = '127.0.0.1 localhost\n10.0.0.5 other-tool.example.com # written by someone else\n';
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,18 +34,33 @@ async function setup(initial: string | Buffer = base) {
   const file = join(mkdtempSync(join(tmpdir(), 'hairpin-agent-')), 'hosts');
   writeFileSync(file, initial);
   const registry = new Registry();
-  const agent = new HostsAgent({
-    kubeConfig: fake.kubeConfig(),
-    namespace: 'hairpin',
-    hostsFile: file,
-    policy: { clusterDomain: 'cluster.local', allowedSuffixes: [] },
-    resyncMs: 200,
-    log: silentLogger(),
-    metrics: createAgentMetrics(registry),
-    debounceMs: 10,
-  });
+  const config = loadConfig(
+    ['--hosts-file', file, '--resync', '200ms', '--admin', '127.0.0.1:0'],
+    {},
+  );
+  // The process's own wiring; the agent starts when the test says.
+  let started: ReturnType<typeof runHostsAgent> | undefined;
+  let running: Awaited<ReturnType<typeof runHostsAgent>> | undefined;
+  const agent = {
+    start: () => {
+      started = runHostsAgent(config, {
+        kubeConfig: fake.kubeConfig(),
+        log:
+          process.env['HAIRPIN_TEST_LOG'] === '1'
+            ? createLogger({ level: 'debug' })
+            : silentLogger(),
+        registry,
+        debounceMs: 10,
+      });
+      void started.then((r) => (running = r));
+    },
+    notReadyReason: () => (running === undefined ? 'not started' : running.agent.notReadyReason()),
+    get lastError(): unknown {
+      return running?.agent.lastError;
+    },
+  };
   cleanups.push(async () => {
-    await agent.stop();
+    await (await started)?.stop();
     await fake.stop();
   });
   const read = () => readFileSync(file, 'utf8');
@@ -140,4 +155,21 @@ test('hostile hostnames in the ConfigMap are skipped, valid ones written', async
   );
   agent.start();
   await waitFor(() => read() === base + line('good.example.com'));
+});
+
+test('a hosts file that cannot be written: the agent stays up, not ready, counts and retries', async () => {
+  const { fake, agent, file, written } = await setup();
+  // A directory where the file should be: open() fails (as EACCES or EROFS would).
+  rmSync(file);
+  mkdirSync(file);
+  fake.create(hostsConfigMap(['shop.example.com']));
+  agent.start();
+  await waitFor(async () => /result="error"\} [2-9]/.test(await written()), 10_000);
+  expect(agent.notReadyReason()).toBe('hosts file not synced yet');
+  expect((agent.lastError as NodeJS.ErrnoException).code).toBe('EISDIR');
+  // Fixed on the node: the next retry writes it, and the agent becomes ready.
+  rmdirSync(file);
+  writeFileSync(file, base);
+  await waitFor(() => readFileSync(file, 'utf8') === base + line('shop.example.com'), 15_000);
+  await waitFor(() => agent.notReadyReason() === null);
 });

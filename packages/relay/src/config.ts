@@ -6,7 +6,9 @@ import {
   commonConfig,
   COMMON_FLAGS,
   ConfigError,
+  durationFlag,
   flagValue,
+  integerFlag,
   formatHostPort,
   parseFlags,
   parseHostPort,
@@ -46,26 +48,17 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const RELAY_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', env: 'RELAY_ROUTES', repeatable: true },
   { name: 'proxy-protocol' },
-  { name: 'connect-timeout', env: 'CONNECT_TIMEOUT' },
-  { name: 'idle-timeout', env: 'IDLE_TIMEOUT' },
+  { name: 'connect-timeout' },
+  { name: 'idle-timeout' },
   { name: 'max-connections' },
   { name: 'drain-timeout' },
   { name: 'resolve-interval' },
   { name: 'hold-nx' },
-  { name: 'workers', env: 'RELAY_WORKERS' },
+  { name: 'workers', envAliases: ['RELAY_WORKERS'] },
   ...COMMON_FLAGS,
   // hairpin-proxy compatibility: TARGET_SERVER=host routes :8080->host:80, :8443->host:443.
   { name: 'target-server', env: 'TARGET_SERVER' },
 ];
-
-/** "30s", "500ms", "2m", or a bare number of seconds. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (m === null) return undefined;
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
-  return Math.round(n * unit);
-}
 
 function isUnspecified(host: string): boolean {
   return host === '0.0.0.0' || canonicalIPv6(host) === '::';
@@ -174,30 +167,10 @@ export function loadConfig(
     problems.push(`--proxy-protocol must be v1 or v2, not ${JSON.stringify(proxyProtocol)}`);
   }
 
-  const duration = (name: string, fallback: number, min: number): number => {
-    const raw = flagValue(flags, name);
-    if (raw === undefined) return fallback;
-    const ms = parseDuration(raw);
-    if (ms === undefined || ms < min) {
-      problems.push(
-        `--${name} ${JSON.stringify(raw)}: expected a duration such as 5s, 500ms or 10m`,
-      );
-      return fallback;
-    }
-    return ms;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = flagValue(flags, name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(
-        `--${name} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`,
-      );
-      return fallback;
-    }
-    return n;
-  };
+  const duration = (name: string, fallbackMs: number, minMs: number): number =>
+    durationFlag(flags, RELAY_FLAGS, name, { fallbackMs, minMs, maxMs: 86_400_000 }, problems);
+  const integer = (name: string, fallback: number, min: number, max: number): number =>
+    integerFlag(flags, name, { fallback, min, max }, problems);
   const config: RelayConfig = {
     routes,
     proxyProtocol: proxyProtocol === 'v2' ? 'v2' : 'v1',

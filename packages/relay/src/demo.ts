@@ -7,7 +7,7 @@ import { ConfigError, flagValue, parseFlags, StartupError } from '@hairpin/share
 import { createLogger, listenFailure, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { readProxyHeader, type ReceivedHeader } from './proxy-receiver.ts';
-import { startRelay } from './run.ts';
+import { runRelay } from './run.ts';
 
 const DEMO_FLAGS = [
   { name: 'port', env: null },
@@ -73,7 +73,10 @@ function fetchText(url: string): Promise<string> {
   });
 }
 
-export async function runDemo(argv: readonly string[]): Promise<number> {
+export async function runDemo(
+  argv: readonly string[],
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const flags = parseFlags(argv, {}, DEMO_FLAGS);
   if (flags.problems.length > 0) throw new ConfigError(flags.problems);
   const port = flagValue(flags, 'port') ?? '8080';
@@ -99,13 +102,12 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     {},
   );
   const log = createLogger({ level: 'warn', name: 'hairpin-relay' });
-  const running = await startRelay(config, { log }).catch(async (err: unknown) => {
+  const running = await runRelay(config, { log }).catch(async (err: unknown) => {
     await backend.close();
     if (!(err instanceof StartupError)) throw err;
     throw new StartupError(`${err.message} (choose others with --port / --admin-port)`);
   });
   const relayPort = [...running.relay.addresses().values()][0]!.port;
-  const out = process.stdout;
   out.write(
     `hairpin-relay demo\n` +
       `  backend  127.0.0.1:${backend.port}  HTTP that only accepts PROXY-protocol connections\n` +
@@ -125,7 +127,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   out.write(`Try it yourself: curl http://127.0.0.1:${relayPort}/  (Ctrl-C stops the demo)\n`);
 
   await untilSignal();
-  await running.shutdown();
+  await running.stop();
   await backend.close();
   out.write('demo stopped\n');
   return 0;

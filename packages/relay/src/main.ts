@@ -1,16 +1,17 @@
-// hairpin-relay: the PROXY-protocol relay (docs/relay.md), or `hairpin-relay demo`.
+// hairpin-relay, the process's only edge (argv, environment, streams, signals): the
+// PROXY-protocol relay (docs/relay.md), or `hairpin-relay demo`.
 import cluster from 'node:cluster';
 import { Registry } from 'prom-client';
 import { createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { runDemo } from './demo.ts';
-import { startRelay } from './run.ts';
+import { runRelay } from './run.ts';
 import { runPrimary, runWorker } from './workers.ts';
 
 const argv = process.argv.slice(2);
 
 await runCli(async () => {
-  if (argv[0] === 'demo') return runDemo(argv.slice(1));
+  if (argv[0] === 'demo') return runDemo(argv.slice(1), process.stdout);
   const config = loadConfig(argv, process.env);
   const log = createLogger({ level: config.logLevel, name: 'hairpin-relay' });
   if (config.workers > 1) {
@@ -18,8 +19,8 @@ await runCli(async () => {
       ? runPrimary(config, log)
       : runWorker(config, log.child({ worker: cluster.worker?.id }), new Registry());
   }
-  const running = await startRelay(config, { log });
+  const running = await runRelay(config, { log });
   log.info({ signal: await untilSignal() }, 'signal received');
-  await running.shutdown();
+  await running.stop();
   return 0;
 });

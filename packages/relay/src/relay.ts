@@ -25,8 +25,7 @@
 // as a FIN to the ingress and the reply still flows back; a socket is closed only when both
 // of its directions are done. An error on either side destroys both.
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
-import { listenFailure } from '@hairpin/shared/runtime';
+import { listenFailure, type Logger } from '@hairpin/shared/runtime';
 import type { Route } from './config.ts';
 import {
   Result,

@@ -11,7 +11,7 @@
 // so a dead address costs one connect timeout or one refusal, not every other connection.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '@hairpin/shared/runtime';
 
 export type LookupAll = (host: string) => Promise<readonly string[]>;
 

@@ -1,8 +1,8 @@
-// The relay process: relay + admin server + signals. main.ts calls runRelay with the
+// The relay process: relay + admin server. main.ts calls runRelay with the
 // parsed config; tests and the demo call it too, with their own logger and registry.
 import { readdirSync, readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Logger } from 'pino';
+import type { Logger } from '@hairpin/shared/runtime';
 import { startAdminServer, type AdminServer } from '@hairpin/shared/runtime';
 import { DEFAULT_MAX_CONNECTIONS, type RelayConfig } from './config.ts';
 import { createRelayMetrics } from './metrics.ts';
@@ -15,7 +15,7 @@ export interface RunningRelay {
   readonly admin: AdminServer | undefined;
   readonly registry: Registry;
   /** SIGTERM's sequence: not ready at once, stop accepting, drain, close the rest. */
-  shutdown(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** The soft limit on open files (RLIMIT_NOFILE) from /proc/self/limits, if readable. */
@@ -64,7 +64,7 @@ function maxConnections(config: RelayConfig, log: Logger): number {
   return fits;
 }
 
-export async function startRelay(
+export async function runRelay(
   config: RelayConfig,
   deps: {
     log: Logger;
@@ -86,7 +86,7 @@ export async function startRelay(
     maxConnections: maxConnections(config, log),
     resolveIntervalMs: config.resolveIntervalMs,
     holdNxMs: config.holdNxMs,
-    log,
+    log: log.child({ component: 'relay' }),
     metrics: createRelayMetrics(registry),
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
     ...(deps.reusePort === true ? { reusePort: true } : {}),
@@ -100,12 +100,12 @@ export async function startRelay(
           port: config.admin.port,
           registry,
           notReadyReason: () => (shuttingDown ? 'shutting down' : relay.notReadyReason()),
-          log,
+          log: log.child({ component: 'admin' }),
         });
   try {
     await relay.listen();
   } catch (err) {
-    await admin?.close();
+    await admin?.stop();
     await relay.close(0);
     throw err;
   }
@@ -114,7 +114,7 @@ export async function startRelay(
     relay,
     admin,
     registry,
-    shutdown() {
+    stop() {
       done ??= (async () => {
         shuttingDown = true;
         log.info(
@@ -122,7 +122,7 @@ export async function startRelay(
           'shutting down',
         );
         await relay.close(config.drainTimeoutMs);
-        await admin?.close();
+        await admin?.stop();
         log.info('stopped');
       })();
       return done;

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { startAdminServer, untilSignal, type Logger } from '@hairpin/shared/runtime';
 import type { RelayConfig } from './config.ts';
-import { startRelay } from './run.ts';
+import { runRelay } from './run.ts';
 
 interface ReadyMessage {
   readonly hairpinRelayReady: string | null;
@@ -88,7 +88,7 @@ export async function runPrimary(config: RelayConfig, log: Logger): Promise<numb
   }
   for (const w of workers) if (!w.isDead()) w.process.kill('SIGTERM');
   await Promise.all(workers.map((w) => (w.isDead() ? undefined : once(w, 'exit'))));
-  await admin.close();
+  await admin.stop();
   if ('reason' in outcome) return 1;
   log.info('stopped');
   return 0;
@@ -104,7 +104,7 @@ export async function runWorker(
   AggregatorRegistry.setRegistries([registry]);
   let running;
   try {
-    running = await startRelay(config, { log, registry, admin: false, reusePort: true });
+    running = await runRelay(config, { log, registry, admin: false, reusePort: true });
   } catch (err) {
     // The primary reports it (one line) and stops the other workers.
     const reason = err instanceof Error ? err.message : String(err);
@@ -122,7 +122,7 @@ export async function runWorker(
   const timer = setInterval(report, 1_000);
   // The primary relays SIGTERM; SIGINT from a terminal reaches every process of the group.
   await untilSignal();
-  await running.shutdown();
+  await running.stop();
   clearInterval(timer);
   // The IPC channel to the primary would keep this process alive.
   process.disconnect?.();

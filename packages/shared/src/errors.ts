@@ -19,6 +19,10 @@ export const ErrorCodes = {
   CONFIG: 'HAIRPIN_CONFIG',
   /** Input file (YAML / JSON) could not be read as what was expected. */
   INPUT: 'HAIRPIN_INPUT',
+  /** A command was called wrongly (missing or conflicting arguments); the message has the usage. */
+  USAGE: 'HAIRPIN_USAGE',
+  /** A target ConfigMap exists but has no entry under the configured key (e.g. `Corefile`). */
+  CONFIGMAP_KEY_MISSING: 'HAIRPIN_CONFIGMAP_KEY_MISSING',
   /** The process could not start (an address in use or not available); a CLI exits 1. */
   STARTUP: 'HAIRPIN_STARTUP',
 } as const;

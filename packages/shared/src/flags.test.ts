@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { flagValue, parseFlags, parseHostPort } from './flags.ts';
+import {
+  clusterDomainFlag,
+  durationFlag,
+  flagValue,
+  integerFlag,
+  parseDuration,
+  parseFlags,
+  parseHostPort,
+  relayFqdn,
+} from './flags.ts';
 
 const specs = [
   { name: 'listen', env: 'RELAY_ROUTES', repeatable: true },
@@ -57,5 +66,98 @@ describe('parseHostPort', () => {
 
   test.each(['8080', '::1:80', 'host:70000', 'host:', '[::1]'])('refuses %s', (input) => {
     expect(parseHostPort(input)).toHaveProperty('error');
+  });
+});
+
+describe('durations, aliases, ranges, cluster domain', () => {
+  const specs = [
+    { name: 'debounce' },
+    { name: 'debounce-ms', aliasOf: { name: 'debounce', unitMs: 1 } },
+    { name: 'workers', envAliases: ['RELAY_WORKERS'] },
+    { name: 'cluster-domain' },
+  ];
+
+  test.each([
+    ['250ms', 250],
+    ['5s', 5_000],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1.5s', 1_500],
+    ['7', 7_000],
+  ])('parseDuration(%s)', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  test.each(['', '5 s', '-1s', '5d', 's', '1e3'])('parseDuration refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  test('a duration flag, its older unit-suffixed alias (bare numbers in its unit), and env twins', () => {
+    const range = { fallbackMs: 50, minMs: 0, maxMs: 60_000 };
+    const read = (argv: string[], env: Record<string, string> = {}) => {
+      const problems: string[] = [];
+      const ms = durationFlag(parseFlags(argv, env, specs), specs, 'debounce', range, problems);
+      return { ms, problems };
+    };
+    expect(read([])).toEqual({ ms: 50, problems: [] });
+    expect(read(['--debounce', '250ms'])).toEqual({ ms: 250, problems: [] });
+    expect(read(['--debounce', '2'])).toEqual({ ms: 2_000, problems: [] });
+    expect(read(['--debounce-ms', '10'])).toEqual({ ms: 10, problems: [] });
+    expect(read(['--debounce-ms', '1s'])).toEqual({ ms: 1_000, problems: [] });
+    expect(read([], { DEBOUNCE_MS: '20' })).toEqual({ ms: 20, problems: [] });
+    expect(read(['--debounce', '30ms'], { DEBOUNCE_MS: '20' })).toEqual({ ms: 30, problems: [] });
+    expect(read(['--debounce', '2m']).problems).toEqual([
+      '--debounce "2m": expected a duration from 0ms to 1m',
+    ]);
+    expect(read(['--debounce-ms', 'soon']).problems).toEqual([
+      '--debounce-ms "soon": expected a duration such as 5s, 500ms or 10m',
+    ]);
+  });
+
+  test('older environment names are still read, after the twin', () => {
+    expect(flagValue(parseFlags([], { RELAY_WORKERS: '3' }, specs), 'workers')).toBe('3');
+    expect(flagValue(parseFlags([], { RELAY_WORKERS: '3', WORKERS: '2' }, specs), 'workers')).toBe(
+      '2',
+    );
+  });
+
+  test('integerFlag', () => {
+    const problems: string[] = [];
+    const f = parseFlags(['--workers', '2.5'], {}, specs);
+    expect(integerFlag(f, 'workers', { fallback: 1, min: 1, max: 64 }, problems)).toBe(1);
+    expect(problems).toEqual(['--workers "2.5": expected a whole number from 1 to 64']);
+    expect(
+      integerFlag(
+        parseFlags([], { WORKERS: '4' }, specs),
+        'workers',
+        { fallback: 1, min: 1, max: 64 },
+        [],
+      ),
+    ).toBe(4);
+  });
+
+  test('one cluster-domain rule: the flag, else resolv.conf, else cluster.local', () => {
+    const resolv =
+      'search hairpin.svc.corp.example svc.corp.example corp.example\nnameserver 10.96.0.10\n';
+    const domain = (argv: string[], resolvConf: string | undefined) => {
+      const problems: string[] = [];
+      return {
+        domain: clusterDomainFlag(parseFlags(argv, {}, specs), resolvConf, problems),
+        problems,
+      };
+    };
+    expect(domain([], resolv)).toEqual({ domain: 'corp.example', problems: [] });
+    expect(domain([], undefined)).toEqual({ domain: 'cluster.local', problems: [] });
+    expect(domain([], 'nameserver 1.1.1.1\n')).toEqual({ domain: 'cluster.local', problems: [] });
+    expect(domain(['--cluster-domain', 'Local.'], resolv)).toEqual({
+      domain: 'local',
+      problems: [],
+    });
+    expect(domain(['--cluster-domain', 'a b'], resolv).problems).toEqual([
+      '--cluster-domain "a b" is not a DNS name',
+    ]);
+    expect(relayFqdn('hairpin-relay', 'edge', 'corp.example')).toBe(
+      'hairpin-relay.edge.svc.corp.example',
+    );
   });
 });

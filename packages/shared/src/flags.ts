@@ -12,6 +12,13 @@ export interface FlagSpec {
   readonly repeatable?: boolean;
   /** A switch that takes no value ("true" when present; env twin "true"/"1"). */
   readonly boolean?: boolean;
+  /** Older environment names still read (after the twin), kept so existing installs work. */
+  readonly envAliases?: readonly string[];
+  /**
+   * An older spelling of another flag, kept working: `durationFlag` reads it when the
+   * flag itself is not given; a bare number in it counts in `unitMs` (e.g. --debounce-ms).
+   */
+  readonly aliasOf?: { readonly name: string; readonly unitMs: number };
 }
 
 export interface ParsedFlags {
@@ -84,8 +91,10 @@ export function parseFlags(
       continue;
     }
     const envName = envNameOf(spec);
-    const raw = envName === null ? undefined : env[envName];
-    if (raw === undefined || raw.trim() === '') continue;
+    const raw = [...(envName === null ? [] : [envName]), ...(spec.envAliases ?? [])]
+      .map((name) => env[name])
+      .find((v) => v !== undefined && v.trim() !== '');
+    if (raw === undefined) continue;
     values.set(
       spec.name,
       spec.repeatable === true
@@ -147,7 +156,7 @@ export function commonConfig(flags: ParsedFlags, problems: string[]): CommonConf
   const level = flagValue(flags, 'log-level') ?? 'info';
   const logLevel = LOG_LEVELS.find((l) => l === level);
   if (logLevel === undefined) {
-    problems.push(`--log-level ${JSON.stringify(level)}: expected error, warn, info or debug`);
+    problems.push(`--log-level ${JSON.stringify(level)}: expected one of ${LOG_LEVELS.join(', ')}`);
   }
   return {
     admin: 'error' in admin ? { host: '0.0.0.0', port: 9090 } : admin,
@@ -163,4 +172,131 @@ export function namespaceFlag(flags: ParsedFlags, problems: string[]): string {
   if (!NAMESPACE.test(namespace))
     problems.push(`--namespace ${JSON.stringify(namespace)} is not a namespace name`);
   return namespace;
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** "250ms", "5s", "2m", "1h"; a bare number counts in `bareUnitMs` (seconds by default). */
+export function parseDuration(text: string, bareUnitMs = 1000): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (m === null) return undefined;
+  const unit = m[2] === undefined ? bareUnitMs : DURATION_UNITS_MS[m[2]]!;
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** "250ms", "5s", "2m": how durations are written in messages and docs. */
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0 && ms > 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** The flag's own value, else the value of an older alias spelling with that alias's unit. */
+function valueOrAlias(
+  flags: ParsedFlags,
+  name: string,
+  specs: readonly FlagSpec[],
+): { flag: string; raw: string; bareUnitMs: number } | undefined {
+  const raw = flagValue(flags, name);
+  if (raw !== undefined) return { flag: name, raw, bareUnitMs: 1000 };
+  for (const s of specs) {
+    const aliased = s.aliasOf?.name === name ? flagValue(flags, s.name) : undefined;
+    if (aliased !== undefined) return { flag: s.name, raw: aliased, bareUnitMs: s.aliasOf!.unitMs };
+  }
+  return undefined;
+}
+
+/** A duration flag (or its older alias) in milliseconds, within [minMs, maxMs]; problems appended. */
+export function durationFlag(
+  flags: ParsedFlags,
+  specs: readonly FlagSpec[],
+  name: string,
+  range: { readonly fallbackMs: number; readonly minMs: number; readonly maxMs: number },
+  problems: string[],
+): number {
+  const given = valueOrAlias(flags, name, specs);
+  if (given === undefined) return range.fallbackMs;
+  const ms = parseDuration(given.raw, given.bareUnitMs);
+  const where = `--${given.flag} ${JSON.stringify(given.raw)}`;
+  if (ms === undefined) {
+    problems.push(`${where}: expected a duration such as 5s, 500ms or 10m`);
+    return range.fallbackMs;
+  }
+  if (ms < range.minMs || ms > range.maxMs) {
+    const [min, max] = [formatDuration(range.minMs), formatDuration(range.maxMs)];
+    problems.push(`${where}: expected a duration from ${min} to ${max}`);
+    return range.fallbackMs;
+  }
+  return ms;
+}
+
+/** A whole-number flag within [min, max]; problems appended. */
+export function integerFlag(
+  flags: ParsedFlags,
+  name: string,
+  range: { readonly fallback: number; readonly min: number; readonly max: number },
+  problems: string[],
+): number {
+  const raw = flagValue(flags, name);
+  if (raw === undefined) return range.fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < range.min || n > range.max) {
+    problems.push(
+      `--${name} ${JSON.stringify(raw)}: expected a whole number from ${range.min} to ${range.max}`,
+    );
+    return range.fallback;
+  }
+  return n;
+}
+
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/** `search hairpin.svc.cluster.local svc.cluster.local cluster.local` → cluster.local */
+export function clusterDomainFromResolvConf(text: string): string | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^\s*search\s+(.+)$/.exec(line);
+    if (m === null) continue;
+    for (const domain of m[1]!.split(/\s+/)) {
+      const i = domain.indexOf('.svc.');
+      if (i !== -1) return domain.slice(i + 5).replace(/\.$/, '');
+    }
+  }
+  return undefined;
+}
+
+/**
+ * --cluster-domain, the one rule for every component and command: the flag, else the
+ * domain in resolv.conf's search list (a pod's resolv.conf names it), else cluster.local.
+ */
+export function clusterDomainFlag(
+  flags: ParsedFlags,
+  resolvConf: string | undefined,
+  problems: string[],
+): string {
+  const domain = (
+    flagValue(flags, 'cluster-domain') ??
+    clusterDomainFromResolvConf(resolvConf ?? '') ??
+    DEFAULT_CLUSTER_DOMAIN
+  )
+    .toLowerCase()
+    .replace(/\.$/, '');
+  // A single-label domain such as "local" is valid here, unlike a hostname.
+  if (
+    domain.length > 253 ||
+    !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(domain)
+  ) {
+    problems.push(`--cluster-domain ${JSON.stringify(domain)} is not a DNS name`);
+  }
+  return domain;
+}
+
+/** The relay Service's name inside the cluster: hairpin-relay.<namespace>.svc.<domain>. */
+export function relayFqdn(service: string, namespace: string, clusterDomain: string): string {
+  return `${service}.${namespace}.svc.${clusterDomain}`;
 }

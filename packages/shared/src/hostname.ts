@@ -5,18 +5,18 @@
 import { isIP } from 'node:net';
 
 export type HostRejectReason =
-  | 'not-a-string'
+  | 'not_a_string'
   | 'empty'
-  | 'too-long'
-  | 'label-too-long'
-  | 'invalid-characters'
-  | 'bad-wildcard'
-  | 'ip-literal'
-  | 'single-label'
+  | 'too_long'
+  | 'label_too_long'
+  | 'invalid_characters'
+  | 'bad_wildcard'
+  | 'ip_literal'
+  | 'single_label'
   | 'localhost'
-  | 'reverse-zone'
-  | 'cluster-domain'
-  | 'not-allowed-suffix';
+  | 'reverse_zone'
+  | 'cluster_domain'
+  | 'not_allowed_suffix';
 
 export interface HostnamePolicy {
   /** e.g. "cluster.local": names under it are always refused. */
@@ -51,16 +51,16 @@ function refuse(reason: HostRejectReason, message: string): HostCheck {
 export function checkHostnameSyntax(raw: unknown): HostCheck {
   if (typeof raw !== 'string') {
     const kind = Array.isArray(raw) ? 'an array' : raw === null ? 'null' : `a ${typeof raw}`;
-    return refuse('not-a-string', `hostname is not a string but ${kind}`);
+    return refuse('not_a_string', `hostname is not a string but ${kind}`);
   }
   if (raw === '') return refuse('empty', 'hostname is empty');
   // Length is checked before anything else looks at the string: hostile input can be huge.
   if (raw.length > MAX_NAME) {
-    return refuse('too-long', `hostname is longer than ${MAX_NAME} bytes`);
+    return refuse('too_long', `hostname is longer than ${MAX_NAME} bytes`);
   }
   const host = raw.toLowerCase();
   if (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']'))) {
-    return refuse('ip-literal', `"${printable(raw)}" is an IP address, not a hostname`);
+    return refuse('ip_literal', `"${printable(raw)}" is an IP address, not a hostname`);
   }
   const labels = host.split('.');
   for (let i = 0; i < labels.length; i++) {
@@ -68,19 +68,19 @@ export function checkHostnameSyntax(raw: unknown): HostCheck {
     if (label === '*' && i === 0) continue;
     if (label.includes('*')) {
       return refuse(
-        'bad-wildcard',
+        'bad_wildcard',
         `"${printable(raw)}": a wildcard must be the whole leftmost label`,
       );
     }
     if (label.length > MAX_LABEL) {
       return refuse(
-        'label-too-long',
+        'label_too_long',
         `"${printable(raw)}": a label is longer than ${MAX_LABEL} bytes`,
       );
     }
     if (!LABEL.test(label)) {
       return refuse(
-        'invalid-characters',
+        'invalid_characters',
         `"${printable(raw)}" is not a valid DNS name (RFC 1123: letters, digits, hyphens, dots between labels)`,
       );
     }
@@ -89,16 +89,16 @@ export function checkHostnameSyntax(raw: unknown): HostCheck {
   if (named.length < 2) {
     return labels[0] === '*'
       ? refuse(
-          'bad-wildcard',
+          'bad_wildcard',
           `"${printable(raw)}": a wildcard must cover a name of two labels or more`,
         )
-      : refuse('single-label', `"${printable(raw)}" is a single-label name`);
+      : refuse('single_label', `"${printable(raw)}" is a single-label name`);
   }
   // A numeric last label is never a TLD: such names are IPv4 addresses in other spellings
   // (127.1, 0x7f.0.0.1 is already refused by the label rule) that resolvers may accept.
   if (/^[0-9]+$/.test(named[named.length - 1]!)) {
     return refuse(
-      'ip-literal',
+      'ip_literal',
       `"${printable(raw)}" looks like an IP address (numeric last label)`,
     );
   }
@@ -117,18 +117,18 @@ export function checkHostname(raw: unknown, policy: HostnamePolicy): HostCheck {
   }
   const zone = REVERSE_ZONES.find((z) => isUnder(bare, z));
   if (zone !== undefined) {
-    return refuse('reverse-zone', `"${host}" is in the reverse-lookup zone ${zone}`);
+    return refuse('reverse_zone', `"${host}" is in the reverse-lookup zone ${zone}`);
   }
   const cluster = policy.clusterDomain.toLowerCase().replace(/\.$/, '');
   if (cluster !== '' && isUnder(bare, cluster)) {
-    return refuse('cluster-domain', `"${host}" is under the cluster domain ${cluster}`);
+    return refuse('cluster_domain', `"${host}" is under the cluster domain ${cluster}`);
   }
   if (
     policy.allowedSuffixes.length > 0 &&
     !policy.allowedSuffixes.some((s) => isUnder(bare, s.toLowerCase().replace(/^\*?\./, '')))
   ) {
     return refuse(
-      'not-allowed-suffix',
+      'not_allowed_suffix',
       `"${host}" is not under an allowed domain (${policy.allowedSuffixes.join(', ')})`,
     );
   }

@@ -150,8 +150,8 @@ describe('decideHosts', () => {
       'www.example.com',
     ]);
     expect(decision.rejected.map((r) => [r.ref.name, r.reason])).toEqual([
-      ['evil', 'invalid-characters'],
-      ['evil', 'cluster-domain'],
+      ['evil', 'invalid_characters'],
+      ['evil', 'cluster_domain'],
     ]);
   });
 
@@ -188,10 +188,10 @@ describe('decideHosts', () => {
     const decision = decideHosts(candidates, policy);
     expect(decision.hosts).toEqual(['ok.example.com']);
     expect(decision.rejected.map((r) => [r.ref.kind, r.reason, r.host])).toEqual([
-      ['Ingress', 'not-a-string', shown],
-      ['Ingress', 'not-a-string', shown],
-      ['Gateway', 'not-a-string', shown],
-      ['HTTPRoute', 'not-a-string', shown],
+      ['Ingress', 'not_a_string', shown],
+      ['Ingress', 'not_a_string', shown],
+      ['Gateway', 'not_a_string', shown],
+      ['HTTPRoute', 'not_a_string', shown],
     ]);
   });
 

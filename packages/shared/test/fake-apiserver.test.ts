@@ -3,7 +3,7 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ResilientInformer } from '../src/runtime/kube.ts';
-import { silentLogger } from '../src/runtime/index.ts';
+import { apiStatus, silentLogger } from '../src/runtime/index.ts';
 import { FakeApiServer, waitFor } from '@hairpin/testing';
 
 const fakes: FakeApiServer[] = [];
@@ -26,10 +26,6 @@ const cm = (name: string, data: Record<string, string>): V1ConfigMap => ({
   data,
 });
 
-function statusOf(err: unknown): number | undefined {
-  return (err as { code?: number }).code;
-}
-
 describe('FakeApiServer with the real client', () => {
   test('create, get, list resourceVersion, 404, 409 on create and on a stale replace', async () => {
     const { api } = await start();
@@ -47,10 +43,10 @@ describe('FakeApiServer with the real client', () => {
 
     await expect(
       api.readNamespacedConfigMap({ namespace: 'hairpin', name: 'nope' }),
-    ).rejects.toSatisfy((e) => statusOf(e) === 404);
+    ).rejects.toSatisfy((e) => apiStatus(e) === 404);
     await expect(
       api.createNamespacedConfigMap({ namespace: 'hairpin', body: cm('a', {}) }),
-    ).rejects.toSatisfy((e) => statusOf(e) === 409);
+    ).rejects.toSatisfy((e) => apiStatus(e) === 409);
 
     const updated = await api.replaceNamespacedConfigMap({
       namespace: 'hairpin',
@@ -67,7 +63,7 @@ describe('FakeApiServer with the real client', () => {
         name: 'a',
         body: { ...created, data: { k: '3' } },
       }),
-    ).rejects.toSatisfy((e) => statusOf(e) === 409);
+    ).rejects.toSatisfy((e) => apiStatus(e) === 409);
   });
 
   test('a replace that changes nothing keeps the resourceVersion and emits no event', async () => {

@@ -9,7 +9,7 @@ import { silentLogger } from './logger.ts';
 
 let admin: AdminServer | undefined;
 afterEach(async () => {
-  await admin?.close();
+  await admin?.stop();
   admin = undefined;
 });
 

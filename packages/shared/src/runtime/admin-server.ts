@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Logger } from 'pino';
+import type { Logger } from './logger.ts';
 import { formatHostPort } from '../flags.ts';
 import { listenFailure } from './startup-error.ts';
 
@@ -51,7 +51,7 @@ const DROP_LOG_INTERVAL_MS = 10_000;
 export interface AdminServer {
   readonly server: Server;
   readonly address: AddressInfo;
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
@@ -140,7 +140,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   return {
     server,
     address,
-    close: () =>
+    stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -8,5 +8,14 @@ export {
 } from './admin-server.ts';
 export { runCli, untilSignal } from './cli.ts';
 export { listenFailure } from './startup-error.ts';
-export { readInput, type CliIO } from './input.ts';
+export { processIO, readInput, type CliIO } from './input.ts';
 export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';
+export { apiStatus, describeApiError, isConflict, isNotFound } from './api-status.ts';
+export {
+  done,
+  retry,
+  terminal,
+  WorkQueue,
+  type WorkQueueOptions,
+  type WorkResult,
+} from './work-queue.ts';

@@ -4,7 +4,7 @@
 // error handlers and stops for good. This wrapper restarts it with exponential backoff
 // and jitter, and ignores the late AbortError that its own stop() produces.
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
+import type { Logger } from './logger.ts';
 
 export interface ListResult<T> {
   readonly items: T[];

@@ -4,7 +4,7 @@
 // back (render) gives every byte it did not edit back unchanged, UTF-8 or not; the output
 // goes through bytesFromText. Input is capped: a huge or endless input (a FIFO, /dev/zero)
 // is refused with one line rather than exhaust memory.
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { ErrorCodes, HairpinError } from '../errors.ts';
 import { textFromBytes } from '../file-bytes.ts';
 
@@ -40,4 +40,23 @@ export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The resolver configuration, for the cluster domain (absent: none, so the default). */
+  readonly readResolvConf?: () => string | undefined;
+}
+
+/** The process's CliIO: its streams, the environment main.ts passes, and /etc/resolv.conf. */
+export function processIO(env: Readonly<Record<string, string | undefined>>): CliIO {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env,
+    readResolvConf: () => {
+      try {
+        return readFileSync('/etc/resolv.conf', 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }

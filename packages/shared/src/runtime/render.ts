@@ -1,12 +1,18 @@
 // What the two `render` commands share: one shape of failure (exit 2, a message on
 // stderr, nothing on stdout), --host values through the hostname policy, and input
 // errors turned into messages.
-import { HairpinError } from '../errors.ts';
+import { ErrorCodes, HairpinError, type ErrorCode } from '../errors.ts';
 import { bytesFromText } from '../file-bytes.ts';
 import { checkHostname, type HostnamePolicy } from '../hostname.ts';
 import type { CliIO } from './input.ts';
 
-export class RenderFailure extends Error {}
+/** A render command refused its arguments: printed as its message alone (it has the usage). */
+export class RenderFailure extends HairpinError {
+  constructor(message: string, code: ErrorCode = ErrorCodes.USAGE) {
+    super(code, message);
+    this.name = 'RenderFailure';
+  }
+}
 
 /** Runs a render command body; a RenderFailure, HairpinError or I/O error is exit 2. */
 export async function runRenderCommand(
@@ -34,7 +40,7 @@ export async function runRenderCommand(
 export function hostsFromFlags(raw: readonly string[], policy: HostnamePolicy): string[] {
   return raw.map((value) => {
     const check = checkHostname(value, policy);
-    if (!check.ok) throw new RenderFailure(`--host: ${check.message}`);
+    if (!check.ok) throw new RenderFailure(`--host: ${check.message}`, ErrorCodes.INVALID_HOST);
     return check.host;
   });
 }

@@ -1,0 +1,75 @@
+// What the controller tells people, each thing once: a refused hostname (log, metric,
+// Event on its object), hosts skipped for ipMode Proxy (log, metric), and a Corefile it
+// cannot edit (log, Event on the ConfigMap) — reported again only when the ConfigMap or
+// the error changes, not on every reconcile.
+import type { HairpinError, HostRejection, ObjectRef } from '@hairpin/shared';
+import type { Logger } from '@hairpin/shared/runtime';
+import { HOSTNAME_REFUSED, HOSTNAME_REFUSED_PREFIX, REJECTION_MEMORY } from './constants.ts';
+import type { EventRecorder } from './events.ts';
+import type { ControllerMetrics } from './metrics.ts';
+import type { ReconcilePlan } from './plan.ts';
+
+export class Reporter {
+  private readonly log: Logger;
+  private readonly metrics: ControllerMetrics;
+  private readonly events: EventRecorder;
+  private readonly rejections = new Set<string>();
+  private proxyModeSignature = '';
+  /** Per ConfigMap: the version and error last reported as uneditable. */
+  private readonly uneditable = new Map<string, string>();
+
+  constructor(options: { log: Logger; metrics: ControllerMetrics; events: EventRecorder }) {
+    this.log = options.log;
+    this.metrics = options.metrics;
+    this.events = options.events;
+  }
+
+  rejected(rejected: readonly HostRejection[]): void {
+    if (this.rejections.size > REJECTION_MEMORY) this.rejections.clear();
+    for (const r of rejected) {
+      const key = `${r.ref.uid ?? `${r.ref.namespace}/${r.ref.name}`}|${r.host}|${r.reason}`;
+      if (this.rejections.has(key)) continue;
+      this.rejections.add(key);
+      this.metrics.rejectedHosts.inc({ reason: r.reason });
+      const object = `${r.ref.kind} ${r.ref.namespace}/${r.ref.name}`;
+      const host = r.host.slice(0, 300);
+      this.log.warn({ object, host, reason: r.reason }, 'hostname refused');
+      this.events.warn(r.ref, HOSTNAME_REFUSED, `${HOSTNAME_REFUSED_PREFIX}${r.message}`);
+    }
+  }
+
+  proxyMode(skipped: ReconcilePlan['proxyMode']): void {
+    const key = (s: ReconcilePlan['proxyMode'][number]) =>
+      `${s.ref.namespace}/${s.ref.name}:${s.hosts.join(',')}`;
+    const signature = skipped.map(key).sort().join(' ');
+    if (signature === this.proxyModeSignature) return;
+    const before = new Set(this.proxyModeSignature.split(' '));
+    this.proxyModeSignature = signature;
+    for (const s of skipped) {
+      if (before.has(key(s))) continue;
+      this.metrics.proxyModeSkipped.inc(s.hosts.length);
+      this.log.info(
+        { object: `Ingress ${s.ref.namespace}/${s.ref.name}`, hosts: s.hosts },
+        'load balancer reports ipMode Proxy (KEP-1860): no hairpin needed, hosts skipped',
+      );
+    }
+  }
+
+  /** A ConfigMap that cannot be edited safely: reported once per version and error. */
+  notEditable(ref: ObjectRef, version: string | undefined, err: HairpinError): void {
+    const where = `${ref.namespace}/${ref.name}`;
+    const signature = `${version ?? ''}|${err.code}|${err.message}`;
+    if (this.uneditable.get(where) === signature) return;
+    this.uneditable.set(where, signature);
+    this.log.error(
+      { err, configMap: where, code: err.code },
+      'Corefile not edited: it cannot be edited safely; waiting for it or the hosts to change',
+    );
+    this.events.warn(ref, 'CorefileNotEditable', `${err.code}: ${err.message}`);
+  }
+
+  /** The ConfigMap could be edited (again): a later failure is reported anew. */
+  editable(ref: ObjectRef): void {
+    this.uneditable.delete(`${ref.namespace}/${ref.name}`);
+  }
+}
