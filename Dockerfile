@@ -3,10 +3,17 @@
 #   /nodejs/bin/node /app/dns-controller/main.js   (and: ... main.js cleanup)
 #   /nodejs/bin/node /app/hosts-agent/main.js
 # Multi-arch (amd64, arm64): build with `docker buildx build --platform linux/amd64,linux/arm64 .`
+# `pnpm image` builds it for this machine with podman or docker (scripts/image.sh).
+
+# The base images are build arguments: the defaults are the public images users pull; CI
+# passes local ones laid out the same way (Node at /nodejs/bin/node, uid 65532), so that
+# CI builds this very file without a registry (.ci/image).
+ARG BUILD_IMAGE=node:24.21-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 # The bundles are plain JavaScript, the same for every architecture: build once, natively
 # ($BUILDPLATFORM), and copy them into each target platform's runtime image.
-FROM --platform=$BUILDPLATFORM node:24.21-bookworm-slim AS build
+FROM --platform=$BUILDPLATFORM ${BUILD_IMAGE} AS build
 WORKDIR /src
 RUN npm install -g pnpm@10.34.8
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml turbo.json tsconfig.base.json tsconfig.json ./
@@ -16,7 +23,7 @@ RUN pnpm install --frozen-lockfile
 RUN pnpm build
 
 # distroless Node 24: no shell, no package manager; runs as uid 65532 ("nonroot").
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
 COPY --from=build /src/packages/relay/dist/main.js /app/relay/main.js
 COPY --from=build /src/packages/relay/dist/main.js.map /app/relay/main.js.map
 COPY --from=build /src/packages/dns-controller/dist/main.js /app/dns-controller/main.js
