@@ -1,6 +1,6 @@
 # One image, three entrypoints:
 #   /nodejs/bin/node /app/relay/main.js
-#   /nodejs/bin/node /app/dns-controller/main.js   (and: ... main.js cleanup)
+#   /nodejs/bin/node /app/dns-controller/main.js   (and: ... main.js cleanup, ... main.js status)
 #   /nodejs/bin/node /app/hosts-agent/main.js
 # Multi-arch (amd64, arm64): build with `docker buildx build --platform linux/amd64,linux/arm64 .`
 # `pnpm image` builds it for this machine with podman or docker (scripts/image.sh).

@@ -42,3 +42,8 @@ export const INFORMER_BACKOFF = { minMs: 200, maxMs: 30_000 } as const;
  * 15 s / 10 s / 2 s): a dead leader is replaced within 15 s, a slow renew is tolerated. */
 export const LEASE_DURATION_MS = 15_000;
 export const LEASE_RENEW_MS = 2_000;
+
+/** The Event reason on an object whose hostname was refused; `status` lists these Events. */
+export const HOSTNAME_REFUSED = 'HostnameRefused';
+/** Its message: this, then the policy's message (which quotes the name first). */
+export const HOSTNAME_REFUSED_PREFIX = 'hairpin will not route this host: ';

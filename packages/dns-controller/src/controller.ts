@@ -3,7 +3,7 @@
 // the ConfigMapWriter, reporting what it refused. Every decision lives in plan.ts; every
 // tunable in constants.ts.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { HairpinError } from '@hairpin/shared';
+import { HairpinError, HOSTS_CONFIGMAP_NAME, HOSTS_KEY } from '@hairpin/shared';
 import {
   done,
   retry,
@@ -13,13 +13,14 @@ import {
   type WorkResult,
 } from '@hairpin/shared/runtime';
 import { ControllerCaches } from './caches.ts';
-import type { ControllerConfig } from './config.ts';
+import type { ConfigMapTarget, ControllerConfig } from './config.ts';
 import { ConfigMapWriter } from './configmap-writer.ts';
 import { CONFIRM_EMPTY_MS, RECONCILE_BACKOFF } from './constants.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { planReconcile, type ReconcilePlan } from './plan.ts';
+import { decideSnapshot, planReconcile, type ReconcilePlan, type Snapshot } from './plan.ts';
 import { Reporter } from './reporter.ts';
+import { buildStatus, ConfigMapWriteLog, type StatusReport, type WriteResult } from './status.ts';
 
 export interface ControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -41,6 +42,8 @@ export class DnsController {
   private emptySince: number | undefined;
   /** Hosts written by the last successful reconcile (undefined: none yet). */
   lastHosts: readonly string[] | undefined;
+  /** Each target's last outcome, for /status. */
+  private readonly writes = new ConfigMapWriteLog();
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -79,6 +82,19 @@ export class DnsController {
     return this.caches.synced ? null : 'caches not synced yet';
   }
 
+  /** The /status report: the decision from the caches now, this replica's writes. */
+  status(): StatusReport {
+    const snapshot = this.caches.snapshot({ lastHosts: this.lastHosts, emptySince: undefined });
+    return buildStatus({
+      identity: this.o.config.podName,
+      leader: this.leading,
+      synced: this.caches.synced,
+      decision: decideSnapshot(snapshot, this.o.config),
+      writes: this.writes.list(),
+      now: new Date(),
+    });
+  }
+
   get gatewayApiFound(): boolean {
     return this.caches.gatewayApiFound;
   }
@@ -95,8 +111,12 @@ export class DnsController {
     }
     const end = metrics.reconcileSeconds.startTimer();
     try {
+      const snapshot = this.caches.snapshot({
+        lastHosts: this.lastHosts,
+        emptySince: this.emptySince,
+      });
       const plan = planReconcile(
-        this.caches.snapshot({ lastHosts: this.lastHosts, emptySince: this.emptySince }),
+        snapshot,
         { ...this.o.config, confirmEmptyMs: this.o.confirmEmptyMs ?? CONFIRM_EMPTY_MS },
         Date.now(),
       );
@@ -107,7 +127,7 @@ export class DnsController {
         metrics.reconciles.inc({ result: 'skipped' });
         return held;
       }
-      const result = await this.carryOut(plan);
+      const result = await this.carryOut(plan, snapshot);
       metrics.managedHosts.set(plan.hosts.length);
       metrics.reconciles.inc({ result: result.kind === 'done' ? 'success' : 'error' });
       if (result.kind === 'done') this.lastHosts = plan.hosts;
@@ -144,25 +164,49 @@ export class DnsController {
   }
 
   /** The plan's writes; an uneditable Corefile is terminal until it or the hosts change. */
-  private async carryOut(plan: ReconcilePlan): Promise<WorkResult> {
+  private async carryOut(plan: ReconcilePlan, snapshot: Snapshot): Promise<WorkResult> {
     for (const note of plan.waiting) this.o.log.warn(note);
     const refused = [...plan.refused];
+    // For /status: what this pass did to each target it wrote or refused.
+    const touched: { target: ConfigMapTarget; result: WriteResult; error?: unknown }[] = [];
     let failed = 0;
     for (const w of plan.writes) {
       try {
         const options = { cached: w.current, edited: w.data, create: w.create };
-        await this.writer.apply(w.target, w.edit, options);
+        const outcome = await this.writer.apply(w.target, w.edit, options);
         this.reporter.editable(w.ref);
+        touched.push({
+          target: w.target,
+          result:
+            outcome === 'absent' ? 'waiting' : outcome === 'unchanged' ? 'unchanged' : 'written',
+        });
       } catch (err) {
         if (err instanceof HairpinError) {
           refused.push({ target: w.target, ref: w.ref, version: undefined, error: err });
         } else {
           failed++;
+          touched.push({ target: w.target, result: 'failed', error: err });
           this.o.log.error({ err, configMap: `${w.ref.namespace}/${w.ref.name}` }, 'write failed');
         }
       }
     }
-    for (const r of refused) this.reporter.notEditable(r.ref, r.version, r.error);
+    for (const r of refused) {
+      this.reporter.notEditable(r.ref, r.version, r.error);
+      touched.push({ target: r.target, result: 'failed', error: r.error });
+    }
+    const published = {
+      namespace: this.o.config.namespace,
+      name: HOSTS_CONFIGMAP_NAME,
+      key: HOSTS_KEY,
+    };
+    this.writes.recordPass(
+      [
+        ...snapshot.corefiles,
+        ...(snapshot.importTarget === undefined ? [] : [snapshot.importTarget]),
+        { target: published, configMap: snapshot.published },
+      ].map((t) => ({ target: t.target, present: t.configMap !== undefined })),
+      touched,
+    );
     if (failed > 0) return retry();
     if (refused.length > 0) return terminal(`${refused.length} ConfigMap(s) cannot be edited`);
     return done();

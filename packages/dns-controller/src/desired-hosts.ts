@@ -1,5 +1,6 @@
 // The pure half of the controller: from the objects in the caches to the host set.
 import {
+  classFilteredHosts,
   decideHosts,
   hostsFromGatewayApi,
   hostsFromIngress,
@@ -8,12 +9,15 @@ import {
   type HostDecision,
   type HostnamePolicy,
   type ObjectRef,
+  type SourcedHost,
   type SourceFilter,
 } from '@hairpin/shared';
 
 export interface DesiredHosts extends HostDecision {
   /** Ingresses left out because their load balancer reports ipMode: Proxy (KEP-1860). */
   readonly proxyMode: readonly { readonly ref: ObjectRef; readonly hosts: readonly string[] }[];
+  /** Candidates only the ingress / gateway class filter keeps out (reported, never managed). */
+  readonly classFiltered: readonly SourcedHost[];
 }
 
 type Obj = { metadata?: { namespace?: string; name?: string }; spec?: unknown; status?: unknown };
@@ -70,5 +74,9 @@ export function desiredHosts(input: {
     candidates.push(...found);
   }
   candidates.push(...hostsFromGatewayApi(input.gateways, input.routes, input.filter));
-  return { ...decideHosts(candidates, input.policy), proxyMode };
+  return {
+    ...decideHosts(candidates, input.policy),
+    proxyMode,
+    classFiltered: classFilteredHosts(input, input.filter),
+  };
 }

@@ -1,5 +1,6 @@
 // hairpin-dns-controller, the process's only edge (argv, environment, files, streams):
-// `render` (pure Corefile edit), `cleanup` (the uninstall step), or the controller.
+// `render` (pure Corefile edit), `status` (which hosts are handled), `cleanup` (the
+// uninstall step), or the controller.
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, processIO, runCli, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
@@ -19,6 +20,10 @@ await runCli(async () => {
   switch (argv[0]) {
     case 'render':
       return runRender(argv.slice(1), io);
+    case 'status': {
+      const { runStatus } = await import('./status-command.ts');
+      return runStatus(argv.slice(1), io, { kubeConfig });
+    }
     case 'cleanup': {
       const { runCleanup } = await import('./cleanup.ts');
       // --force has no environment twin: overriding the check must be said on the command line.

@@ -181,8 +181,15 @@ function decideEmpty(
   return { kind: 'confirming', managed, since, waitMs: config.confirmEmptyMs - (now - since) + 10 };
 }
 
-export function planReconcile(snapshot: Snapshot, config: PlanConfig, now: number): ReconcilePlan {
-  const decision = desiredHosts({
+/** Which hosts, from the objects in the snapshot: the plan's decision, and /status's. */
+export function decideSnapshot(
+  snapshot: Pick<Snapshot, 'ingresses' | 'gateways' | 'routes' | 'services'>,
+  config: Pick<
+    PlanConfig,
+    'sources' | 'ingressClasses' | 'gatewayClasses' | 'clusterDomain' | 'allowedSuffixes'
+  >,
+): DesiredHosts {
+  return desiredHosts({
     ingresses: snapshot.ingresses,
     gateways: snapshot.gateways,
     routes: snapshot.routes,
@@ -194,9 +201,13 @@ export function planReconcile(snapshot: Snapshot, config: PlanConfig, now: numbe
     },
     policy: { clusterDomain: config.clusterDomain, allowedSuffixes: config.allowedSuffixes },
   });
+}
+
+export function planReconcile(snapshot: Snapshot, config: PlanConfig, now: number): ReconcilePlan {
+  const decision = decideSnapshot(snapshot, config);
   const { hosts } = decision;
   const empty = decideEmpty(hosts, snapshot, config, now);
-  const plan = { hosts, rejected: decision.rejected, proxyMode: decision.proxyMode, empty };
+  const plan = { ...decision, empty };
   if (empty.kind !== 'trusted') return { ...plan, writes: [], refused: [], waiting: [] };
 
   const writes: ConfigMapWrite[] = [];

@@ -4,7 +4,7 @@
 // the error changes, not on every reconcile.
 import type { HairpinError, HostRejection, ObjectRef } from '@hairpin/shared';
 import type { Logger } from '@hairpin/shared/runtime';
-import { REJECTION_MEMORY } from './constants.ts';
+import { HOSTNAME_REFUSED, HOSTNAME_REFUSED_PREFIX, REJECTION_MEMORY } from './constants.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import type { ReconcilePlan } from './plan.ts';
@@ -34,7 +34,7 @@ export class Reporter {
       const object = `${r.ref.kind} ${r.ref.namespace}/${r.ref.name}`;
       const host = r.host.slice(0, 300);
       this.log.warn({ object, host, reason: r.reason }, 'hostname refused');
-      this.events.warn(r.ref, 'HostnameRefused', `hairpin will not route this host: ${r.message}`);
+      this.events.warn(r.ref, HOSTNAME_REFUSED, `${HOSTNAME_REFUSED_PREFIX}${r.message}`);
     }
   }
 

@@ -66,6 +66,7 @@ export async function runDnsController(
     port: config.admin.port,
     registry,
     notReadyReason: () => elector?.notReadyReason() ?? controller.notReadyReason(),
+    jsonRoutes: { '/status': () => controller.status() },
     log: log.child({ component: 'admin' }),
   });
   log.info(

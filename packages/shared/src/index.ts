@@ -32,6 +32,7 @@ export {
   parseHostsEntries,
 } from './hosts-file.ts';
 export {
+  classFilteredHosts,
   decideHosts,
   DEFAULT_SOURCE_FILTER,
   ingressClassOf,
@@ -43,6 +44,7 @@ export {
   type HostRejection,
   type IngressHostSource,
   type ObjectRef,
+  type SourcedHost,
   type SourceFilter,
 } from './sources.ts';
 export {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
+  classFilteredHosts,
   decideHosts,
   DEFAULT_SOURCE_FILTER,
   hostsFromGatewayApi,
@@ -201,4 +202,78 @@ describe('decideHosts', () => {
     );
     expect(found).toEqual([]);
   });
+});
+
+describe('classFilteredHosts', () => {
+  const ing = (name: string, cls: string | undefined, host: string) =>
+    ingress(name, { ...(cls === undefined ? {} : { ingressClassName: cls }), rules: [{ host }] });
+  const gw = (name: string, cls: string, hostname: string) => ({
+    metadata: { name, namespace: 'infra' },
+    spec: { gatewayClassName: cls, listeners: [{ name: 'l', hostname }] },
+  });
+  const route = (name: string, parents: string[], host: string) => ({
+    metadata: { name, namespace: 'shop' },
+    spec: {
+      parentRefs: parents.map((p) => ({ name: p, namespace: 'infra' })),
+      hostnames: [host],
+    },
+  });
+  const objects = {
+    ingresses: [
+      ing('a', 'nginx', 'a.example.com'),
+      ing('b', 'traefik', 'b.example.com'),
+      ing('c', undefined, 'c.example.com'),
+    ],
+    gateways: [gw('public', 'cilium', 'gw.example.com'), gw('other', 'istio', 'other.example.com')],
+    routes: [
+      route('r1', ['other'], 'r1.example.com'),
+      route('r2', ['other', 'public'], 'r2.example.com'),
+      route('r3', ['missing'], 'r3.example.com'),
+    ],
+  };
+  const show = (cs: { host: unknown; ref: { kind: string; name: string } }[]) =>
+    cs.map((c) => `${c.ref.kind}/${c.ref.name}:${String(c.host)}`);
+
+  test('what only the class filters keep out: other classes, unclassed, routes of other gateways', () => {
+    const filter: SourceFilter = {
+      ...DEFAULT_SOURCE_FILTER,
+      ingressClasses: ['nginx'],
+      gatewayClasses: ['cilium'],
+    };
+    expect(show(classFilteredHosts(objects, filter))).toEqual([
+      'Ingress/b:b.example.com',
+      'Ingress/c:c.example.com',
+      'Gateway/other:other.example.com',
+      'HTTPRoute/r1:r1.example.com',
+    ]);
+    // Exactly the complement of what is extracted, within what exists unfiltered.
+    const kept = [
+      ...objects.ingresses.flatMap((i) => hostsFromIngress(i, filter)),
+      ...hostsFromGatewayApi(objects.gateways, objects.routes, filter),
+    ];
+    expect(show(kept)).toEqual([
+      'Ingress/a:a.example.com',
+      'Gateway/public:gw.example.com',
+      'HTTPRoute/r2:r2.example.com',
+    ]);
+  });
+
+  test('no class filter: nothing is filtered', () => {
+    expect(classFilteredHosts(objects, DEFAULT_SOURCE_FILTER)).toEqual([]);
+    const onlyIngress = { ...DEFAULT_SOURCE_FILTER, ingressClasses: ['nginx'] };
+    expect(show(classFilteredHosts(objects, onlyIngress))).toEqual([
+      'Ingress/b:b.example.com',
+      'Ingress/c:c.example.com',
+    ]);
+  });
+});
+
+test('decideHosts: every accepted candidate with its normalised host and object', () => {
+  const decision = decideHosts(hostsFromIngress(shop, DEFAULT_SOURCE_FILTER), policy);
+  expect(decision.accepted.map((c) => `${c.ref.name}:${c.host}`)).toEqual([
+    'shop:shop.example.com',
+    'shop:www.example.com',
+    'shop:shop.example.com',
+    'shop:api.example.com',
+  ]);
 });

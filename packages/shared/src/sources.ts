@@ -46,9 +46,17 @@ export interface HostRejection {
   readonly ref: ObjectRef;
 }
 
+/** A host as text (normalised, or described if refused or filtered) and its object. */
+export interface SourcedHost {
+  readonly host: string;
+  readonly ref: ObjectRef;
+}
+
 export interface HostDecision {
   /** Valid, allowed, lower-cased, unique, sorted. */
   readonly hosts: readonly string[];
+  /** Each accepted candidate as its normalised host, with its object (the hosts' sources). */
+  readonly accepted: readonly SourcedHost[];
   readonly rejected: readonly HostRejection[];
 }
 
@@ -185,11 +193,14 @@ export function decideHosts(
   policy: HostnamePolicy,
 ): HostDecision {
   const hosts = new Set<string>();
+  const accepted: SourcedHost[] = [];
   const rejected: HostRejection[] = [];
   for (const { host, ref } of candidates) {
     const check = checkHostname(host, policy);
-    if (check.ok) hosts.add(check.host);
-    else {
+    if (check.ok) {
+      hosts.add(check.host);
+      accepted.push({ host: check.host, ref });
+    } else {
       rejected.push({
         host: describeValue(host),
         reason: check.reason,
@@ -198,5 +209,36 @@ export function decideHosts(
       });
     }
   }
-  return { hosts: [...hosts].sort(), rejected };
+  return { hosts: [...hosts].sort(), accepted, rejected };
+}
+
+/**
+ * The candidates that only the ingress / gateway class filter keeps out: what the same
+ * objects would give with no class filter, minus what they give with it. (An HTTPRoute
+ * counts when it is attached to existing Gateways, none of them selected.) For reports
+ * only: what is managed comes from hostsFromIngress / hostsFromGatewayApi alone.
+ */
+export function classFilteredHosts(
+  objects: {
+    readonly ingresses: readonly unknown[];
+    readonly gateways: readonly unknown[];
+    readonly routes: readonly unknown[];
+  },
+  filter: SourceFilter,
+): SourcedHost[] {
+  if (filter.ingressClasses.length === 0 && filter.gatewayClasses.length === 0) return [];
+  const all = (f: SourceFilter): HostCandidate[] => [
+    ...objects.ingresses.flatMap((i) => hostsFromIngress(i, f)),
+    ...hostsFromGatewayApi(objects.gateways, objects.routes, f),
+  ];
+  const described = (c: HostCandidate): SourcedHost => ({
+    host: describeValue(c.host),
+    ref: c.ref,
+  });
+  const key = (c: SourcedHost): string =>
+    `${c.ref.kind}/${c.ref.namespace}/${c.ref.name}\n${c.host}`;
+  const kept = new Set(all(filter).map(described).map(key));
+  return all({ ...filter, ingressClasses: [], gatewayClasses: [] })
+    .map(described)
+    .filter((c) => !kept.has(key(c)));
 }

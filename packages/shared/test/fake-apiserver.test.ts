@@ -133,6 +133,38 @@ describe('FakeApiServer with the real client', () => {
   });
 });
 
+test('Event field selectors, as kube-apiserver has them: reason, involvedObject.*, source', async () => {
+  const { fake, api } = await start();
+  for (const name of ['shop', 'infra'])
+    fake.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const event = (name: string, namespace: string, reason: string, kind: string) =>
+    api.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name, namespace },
+        involvedObject: { kind, namespace, name: 'x' },
+        reason,
+        source: { component: 'hairpin-dns-controller' },
+        type: 'Warning',
+      },
+    });
+  await event('a', 'shop', 'HostnameRefused', 'Ingress');
+  await event('b', 'infra', 'HostnameRefused', 'HTTPRoute');
+  await event('c', 'shop', 'Other', 'Ingress');
+  const names = async (fieldSelector: string) =>
+    (await api.listEventForAllNamespaces({ fieldSelector })).items
+      .map((e) => e.metadata?.name)
+      .sort();
+  expect(await names('reason=HostnameRefused')).toEqual(['a', 'b']);
+  expect(await names('reason=HostnameRefused,involvedObject.kind!=Ingress')).toEqual(['b']);
+  expect(await names('source=hairpin-dns-controller,type=Warning')).toEqual(['a', 'b', 'c']);
+  // Not an Event field, and not a field of other kinds: 400, as the real server answers.
+  await expect(names('message=x')).rejects.toMatchObject({ code: 400 });
+  await expect(
+    api.listConfigMapForAllNamespaces({ fieldSelector: 'reason=HostnameRefused' }),
+  ).rejects.toMatchObject({ code: 400 });
+});
+
 describe('ResilientInformer', () => {
   async function watched(fake: FakeApiServer, api: CoreV1Api) {
     const names = () =>

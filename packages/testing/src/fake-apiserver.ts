@@ -687,7 +687,7 @@ export class FakeApiServer {
       );
     }
     if (method === 'GET' && name === undefined) {
-      const matches = this.selector(query);
+      const matches = this.selector(query, type.kind);
       if (query['watch'] === 'true' || query['watch'] === '1') {
         this.watch(type, namespace, matches, query, res);
         return undefined;
@@ -754,7 +754,7 @@ export class FakeApiServer {
       return { code: 200, body: this.deleteOne(type, namespace, name, body, dryRun) };
     }
     if (method === 'DELETE') {
-      const matches = this.selector(query);
+      const matches = this.selector(query, type.kind);
       const listRv = this.rv;
       const victims = [...this.objects.values()].filter(
         (o) => this.inCollection(o, type, namespace) && matches(o),
@@ -1033,9 +1033,9 @@ export class FakeApiServer {
     });
   }
 
-  private selector(query: Record<string, string>): (o: KubeObject) => boolean {
+  private selector(query: Record<string, string>, kind: string): (o: KubeObject) => boolean {
     const labels = labelSelector(query['labelSelector'] ?? '');
-    const fields = fieldSelector(query['fieldSelector'] ?? '');
+    const fields = fieldSelector(query['fieldSelector'] ?? '', kind);
     return (o) => labels(o) && fields(o);
   }
 

@@ -61,19 +61,48 @@ export function labelSelector(text: string): Matcher {
 }
 
 /** Field selector: only metadata.name and metadata.namespace, as for ConfigMaps and Services. */
-export function fieldSelector(text: string): Matcher {
+type FieldGetter = (o: KubeObject) => unknown;
+
+const COMMON_FIELDS: Readonly<Record<string, FieldGetter>> = {
+  'metadata.name': (o) => o.metadata?.name,
+  'metadata.namespace': (o) => o.metadata?.namespace ?? '',
+};
+
+const at =
+  (...path: string[]): FieldGetter =>
+  (o) =>
+    path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o) ?? '';
+
+/** The extra fields kube-apiserver selects core/v1 Events by (pkg/registry/core/event). */
+const EVENT_FIELDS: Readonly<Record<string, FieldGetter>> = {
+  ...COMMON_FIELDS,
+  'involvedObject.kind': at('involvedObject', 'kind'),
+  'involvedObject.namespace': at('involvedObject', 'namespace'),
+  'involvedObject.name': at('involvedObject', 'name'),
+  'involvedObject.uid': at('involvedObject', 'uid'),
+  'involvedObject.apiVersion': at('involvedObject', 'apiVersion'),
+  reason: at('reason'),
+  reportingComponent: at('reportingComponent'),
+  source: at('source', 'component'),
+  type: at('type'),
+};
+
+/** Field selectors of `kind`: metadata.name and metadata.namespace, and Event's own. */
+export function fieldSelector(text: string, kind?: string): Matcher {
+  const fields = kind === 'Event' ? EVENT_FIELDS : COMMON_FIELDS;
   const terms: Matcher[] = [];
   for (const term of text.split(',').filter((t) => t !== '')) {
     const m = /^([^!=]+)(==|=|!=)(.*)$/.exec(term);
     if (m === null) throw badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
     const [, field, op, value] = m as unknown as [string, string, string, string];
-    if (field !== 'metadata.name' && field !== 'metadata.namespace') {
+    const get = Object.hasOwn(fields, field) ? fields[field] : undefined;
+    if (get === undefined) {
       throw badRequest(
-        `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+        `"${field}" is not a known field selector: only ${Object.keys(fields)
+          .map((f) => `"${f}"`)
+          .join(', ')}`,
       );
     }
-    const get = (o: KubeObject) =>
-      field === 'metadata.name' ? o.metadata?.name : (o.metadata?.namespace ?? '');
     terms.push(op === '!=' ? (o) => get(o) !== value : (o) => get(o) === value);
   }
   return (o) => terms.every((t) => t(o));

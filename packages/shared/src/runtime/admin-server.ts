@@ -15,6 +15,8 @@ export interface AdminServerOptions {
   readonly collect?: () => Promise<string>;
   /** Returns null when ready, otherwise the reason it is not (sent in the 503 body). */
   readonly notReadyReason: () => string | null;
+  /** Extra GET routes, by path (e.g. `/status`): each answers with the JSON of its value. */
+  readonly jsonRoutes?: Readonly<Record<string, () => unknown>>;
   readonly log: Logger;
   /** Open admin connections allowed; more are closed at once (default ADMIN_MAX_CONNECTIONS). */
   readonly maxConnections?: number;
@@ -82,8 +84,25 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
           .end(reason === null ? 'ok\n' : `not ready: ${reason}\n`);
         return;
       }
-      default:
+      default: {
+        const routes = options.jsonRoutes;
+        if (path !== undefined && routes !== undefined && Object.hasOwn(routes, path)) {
+          Promise.resolve()
+            .then(routes[path])
+            .then(
+              (value) =>
+                res
+                  .writeHead(200, { 'content-type': 'application/json' })
+                  .end(`${JSON.stringify(value, null, 2)}\n`),
+              (err: unknown) => {
+                log.error({ err, path }, 'admin route failed');
+                res.writeHead(500).end();
+              },
+            );
+          return;
+        }
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
     }
   });
   // Probes and scrapes are short; do not let a stuck client hold the server open.
