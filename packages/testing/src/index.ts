@@ -4,6 +4,7 @@ export {
   captureIO,
   occupiedPort,
   runNode,
+  unreachableKubeconfig,
   UNAVAILABLE_ADDRESS,
   type CapturedIO,
   type RunResult,
