@@ -83,6 +83,26 @@ export function unreachableKubeconfig(): string {
   return file;
 }
 
+/**
+ * adminStartupMismatches for a component that talks to the API server (given a cluster
+ * that is not there), plus its one-line failure when no cluster is configured at all.
+ */
+export async function kubeStartupMismatches(script: string): Promise<string[]> {
+  const mismatches = await adminStartupMismatches(script, [], {
+    KUBECONFIG: unreachableKubeconfig(),
+  });
+  const home = mkdtempSync(join(tmpdir(), 'hairpin-home-'));
+  const r = await runNode(script, ['--admin', '127.0.0.1:0'], { env: { HOME: home } });
+  const want =
+    'fatal: no Kubernetes cluster configured: not in a pod (no service account), KUBECONFIG is unset and ~/.kube/config does not exist\n';
+  if (r.code !== 1 || r.stderr !== want) {
+    mismatches.push(
+      `no cluster: exit ${r.code} (want 1), stderr ${JSON.stringify(r.stderr)} (want ${JSON.stringify(want)})`,
+    );
+  }
+  return mismatches;
+}
+
 /** An address no interface of a test machine has (TEST-NET-1, RFC 5737): EADDRNOTAVAIL. */
 export const UNAVAILABLE_ADDRESS = '192.0.2.1';
 

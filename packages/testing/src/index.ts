@@ -1,6 +1,7 @@
 // Test support for hairpin's packages (private, never a dependency of production code).
 export {
   adminStartupMismatches,
+  kubeStartupMismatches,
   captureIO,
   occupiedPort,
   runNode,
