@@ -211,7 +211,10 @@ async function cleanupWithoutCluster(): Promise<void> {
   const lines = r.stderr.trimEnd().split('\n');
   check(
     `cleanup without a cluster: exit 1, one line (${JSON.stringify(lines[0])})`,
-    r.code === 1 && r.stdout === '' && lines.length === 1 && !/\n\s+at /.test(r.stderr),
+    r.code === 1 &&
+      r.stdout === '' &&
+      lines.length === 1 &&
+      lines[0]?.startsWith('fatal: no Kubernetes cluster configured') === true,
     `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
   );
 }

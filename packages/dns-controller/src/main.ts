@@ -1,7 +1,7 @@
 // hairpin-dns-controller, the process's only edge (argv, environment, files, streams):
 // `render` (pure Corefile edit), `status` (which hosts are handled), `cleanup` (the
 // uninstall step), or the controller.
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '@hairpin/shared/kube';
 import { createLogger, processIO, runCli, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { runRender } from './render.ts';
@@ -10,11 +10,7 @@ const NAME = 'hairpin-dns-controller';
 const argv = process.argv.slice(2);
 const io = processIO(process.env);
 
-function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault(); // in-cluster service account, or KUBECONFIG / ~/.kube/config
-  return kc;
-}
+const kubeConfig = () => loadKubeConfig(io.env);
 
 await runCli(async () => {
   switch (argv[0]) {

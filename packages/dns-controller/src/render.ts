@@ -4,7 +4,6 @@
 // nothing on stdout.
 import {
   applyCorefileHosts,
-  clusterDomainFlag,
   decideHosts,
   ErrorCodes,
   DEFAULT_SOURCE_FILTER,
@@ -12,7 +11,6 @@ import {
   HairpinError,
   hostsFromIngress,
   namespaceFlag,
-  parseFlags,
   relayFqdn,
   type FlagSpec,
 } from '@hairpin/shared';
@@ -20,6 +18,7 @@ import {
   hostsFromFlags,
   readInput,
   RenderFailure,
+  renderFlags,
   runRenderCommand,
   type CliIO,
 } from '@hairpin/shared/runtime';
@@ -74,10 +73,7 @@ export function ingressesFromDocument(text: string): unknown[] {
 
 export async function runRender(argv: readonly string[], io: CliIO): Promise<number> {
   return runRenderCommand('hairpin-dns-controller render', io, async () => {
-    const flags = parseFlags(argv, io.env, FLAGS);
-    const problems = [...flags.problems];
-    if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
-    const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
+    const { flags, problems, clusterDomain } = renderFlags(argv, io, FLAGS);
     const namespace = namespaceFlag(flags, problems);
     const corefile = flagValue(flags, 'corefile');
     const ingressesPath = flagValue(flags, 'ingresses');

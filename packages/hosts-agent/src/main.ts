@@ -1,6 +1,6 @@
 // hairpin-hosts-agent, the process's only edge (argv, environment, files, streams):
 // `render` (pure hosts-file edit), or the node agent itself.
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '@hairpin/shared/kube';
 import { createLogger, processIO, runCli, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { runRender } from './render.ts';
@@ -13,8 +13,7 @@ await runCli(async () => {
   const { runHostsAgent } = await import('./run.ts');
   const config = loadConfig(argv, io.env, io);
   const log = createLogger({ level: config.logLevel, name: 'hairpin-hosts-agent' });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  const kubeConfig = loadKubeConfig(io.env);
   const running = await runHostsAgent(config, { kubeConfig, log });
   log.info({ signal: await untilSignal() }, 'stopping; managed lines stay in place');
   await running.stop();

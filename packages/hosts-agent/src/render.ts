@@ -2,17 +2,12 @@
 // a pure command. Hosts file in (file or stdin), edited file out; no hosts means every
 // managed line removed. Bad input: exit 2, a message on stderr, nothing on stdout.
 import { isIP } from 'node:net';
-import {
-  applyHostsFile,
-  clusterDomainFlag,
-  flagValue,
-  parseFlags,
-  type FlagSpec,
-} from '@hairpin/shared';
+import { applyHostsFile, flagValue, type FlagSpec } from '@hairpin/shared';
 import {
   hostsFromFlags,
   readInput,
   RenderFailure,
+  renderFlags,
   runRenderCommand,
   type CliIO,
 } from '@hairpin/shared/runtime';
@@ -29,10 +24,7 @@ export const RENDER_USAGE =
 
 export async function runRender(argv: readonly string[], io: CliIO): Promise<number> {
   return runRenderCommand('hairpin-hosts-agent render', io, async () => {
-    const flags = parseFlags(argv, io.env, FLAGS);
-    const problems = [...flags.problems];
-    if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
-    const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
+    const { flags, problems, clusterDomain } = renderFlags(argv, io, FLAGS);
     const file = flagValue(flags, 'hosts-file');
     const ip = flagValue(flags, 'ip');
     if (file === undefined) problems.push('--hosts-file FILE|- is required');

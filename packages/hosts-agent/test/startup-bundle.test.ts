@@ -2,12 +2,12 @@
 // exit code (docs/install.md: invalid configuration 2, an address that cannot be bound 1).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adminStartupMismatches } from '@hairpin/testing';
+import { kubeStartupMismatches } from '@hairpin/testing';
 import { expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-test('admin address in use, not available, or not an IP: one line each, exit 1 or 2', async () => {
+test('admin address in use, not available, or not an IP, and no cluster: one line each, exit 1 or 2', async () => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
-  expect(await adminStartupMismatches(main)).toEqual([]);
+  expect(await kubeStartupMismatches(main)).toEqual([]);
 });

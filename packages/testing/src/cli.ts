@@ -1,5 +1,8 @@
 // Test support for the components' CLIs: in-process streams, and running a built bundle.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 
@@ -59,6 +62,47 @@ export function runNode(
   });
 }
 
+/**
+ * A kubeconfig file naming a cluster nobody serves (a closed port on loopback), for
+ * startup tests that must get past finding a cluster.
+ */
+export function unreachableKubeconfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hairpin-kubeconfig-'));
+  const file = join(dir, 'config');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'none', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'none', user: { token: 'none' } }],
+      contexts: [{ name: 'none', context: { cluster: 'none', user: 'none' } }],
+      'current-context': 'none',
+    }),
+  );
+  return file;
+}
+
+/**
+ * adminStartupMismatches for a component that talks to the API server (given a cluster
+ * that is not there), plus its one-line failure when no cluster is configured at all.
+ */
+export async function kubeStartupMismatches(script: string): Promise<string[]> {
+  const mismatches = await adminStartupMismatches(script, [], {
+    KUBECONFIG: unreachableKubeconfig(),
+  });
+  const home = mkdtempSync(join(tmpdir(), 'hairpin-home-'));
+  const r = await runNode(script, ['--admin', '127.0.0.1:0'], { env: { HOME: home } });
+  const want =
+    'fatal: no Kubernetes cluster configured: not in a pod (no service account), KUBECONFIG is unset and ~/.kube/config does not exist\n';
+  if (r.code !== 1 || r.stderr !== want) {
+    mismatches.push(
+      `no cluster: exit ${r.code} (want 1), stderr ${JSON.stringify(r.stderr)} (want ${JSON.stringify(want)})`,
+    );
+  }
+  return mismatches;
+}
+
 /** An address no interface of a test machine has (TEST-NET-1, RFC 5737): EADDRNOTAVAIL. */
 export const UNAVAILABLE_ADDRESS = '192.0.2.1';
 
@@ -80,6 +124,7 @@ export async function occupiedPort(): Promise<{ readonly port: number; close(): 
 export async function adminStartupMismatches(
   script: string,
   extraArgs: readonly string[] = [],
+  env: Record<string, string> = {},
 ): Promise<string[]> {
   const taken = await occupiedPort();
   const cases = [
@@ -103,7 +148,7 @@ export async function adminStartupMismatches(
   const mismatches: string[] = [];
   try {
     for (const c of cases) {
-      const r = await runNode(script, [...extraArgs, '--admin', c.admin]);
+      const r = await runNode(script, [...extraArgs, '--admin', c.admin], { env });
       if (r.code !== c.code || r.stderr !== c.stderr) {
         mismatches.push(
           `--admin ${c.admin}: exit ${r.code} (want ${c.code}), stderr ${JSON.stringify(r.stderr)} (want ${JSON.stringify(c.stderr)})`,

@@ -1,9 +1,11 @@
 // Test support for hairpin's packages (private, never a dependency of production code).
 export {
   adminStartupMismatches,
+  kubeStartupMismatches,
   captureIO,
   occupiedPort,
   runNode,
+  unreachableKubeconfig,
   UNAVAILABLE_ADDRESS,
   type CapturedIO,
   type RunResult,

@@ -9,7 +9,7 @@ export {
 export { runCli, untilSignal } from './cli.ts';
 export { listenFailure } from './startup-error.ts';
 export { processIO, readInput, type CliIO } from './input.ts';
-export { hostsFromFlags, RenderFailure, runRenderCommand } from './render.ts';
+export { hostsFromFlags, RenderFailure, renderFlags, runRenderCommand } from './render.ts';
 export { apiStatus, describeApiError, isConflict, isNotFound } from './api-status.ts';
 export {
   done,

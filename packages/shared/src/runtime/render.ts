@@ -3,6 +3,7 @@
 // errors turned into messages.
 import { ErrorCodes, HairpinError, type ErrorCode } from '../errors.ts';
 import { bytesFromText } from '../file-bytes.ts';
+import { clusterDomainFlag, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.ts';
 import { checkHostname, type HostnamePolicy } from '../hostname.ts';
 import type { CliIO } from './input.ts';
 
@@ -12,6 +13,23 @@ export class RenderFailure extends HairpinError {
     super(code, message);
     this.name = 'RenderFailure';
   }
+}
+
+/**
+ * A render command's flags: parsed, positionals refused, and the cluster domain by the one
+ * rule every component follows. `problems` collects what is wrong, for the command to add
+ * its own and fail with all of them at once.
+ */
+export function renderFlags(
+  argv: readonly string[],
+  io: CliIO,
+  specs: readonly FlagSpec[],
+): { flags: ParsedFlags; problems: string[]; clusterDomain: string } {
+  const flags = parseFlags(argv, io.env, specs);
+  const problems = [...flags.problems];
+  if (flags.positionals.length > 0) problems.push(`unexpected argument ${flags.positionals[0]}`);
+  const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
+  return { flags, problems, clusterDomain };
 }
 
 /** Runs a render command body; a RenderFailure, HairpinError or I/O error is exit 2. */
