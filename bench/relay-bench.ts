@@ -49,7 +49,8 @@ for (const bin of ['/usr/sbin/nginx', '/usr/sbin/haproxy', '/usr/bin/wrk', '/usr
 const dir = mkdtempSync(join(tmpdir(), 'hairpin-bench-'));
 const children: ChildProcess[] = [];
 const stop = (): void => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  // SIGTERM: nginx's master stops its worker then; killed outright, it leaves the worker behind.
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 };
 process.on('exit', stop);
