@@ -34,14 +34,14 @@ export interface RelayOptions {
 
 export interface Relay {
   /** Binds every route; rejects if one cannot be bound. */
-  listen(): Promise<void>;
+  start(): Promise<void>;
   /** Bound addresses by route name (the real port when a route listens on port 0). */
   addresses(): ReadonlyMap<string, AddressInfo>;
   /** null when ready: listening, every target resolved, not draining. */
   notReadyReason(): string | null;
   activeConnections(): number;
   /** Stops accepting, lets open connections finish for up to drainMs, then resets the rest. */
-  close(drainMs: number): Promise<void>;
+  stop(drainMs: number): Promise<void>;
 }
 
 export function createRelay(options: RelayOptions): Relay {
@@ -104,7 +104,7 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   return {
-    async listen() {
+    async start() {
       for (const state of states) state.resolver.start();
       sweeper = setInterval(sweepConnections, tick, core, tick);
       sweeper.unref();
@@ -176,7 +176,7 @@ export function createRelay(options: RelayOptions): Relay {
 
     activeConnections: () => live.length,
 
-    async close(drainMs) {
+    async stop(drainMs) {
       draining = true;
       for (const s of states) s.resolver.stop();
       const closed = Promise.all(

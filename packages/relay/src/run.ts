@@ -103,10 +103,10 @@ export async function runRelay(
           log: log.child({ component: 'admin' }),
         });
   try {
-    await relay.listen();
+    await relay.start();
   } catch (err) {
     await admin?.stop();
-    await relay.close(0);
+    await relay.stop(0);
     throw err;
   }
   let done: Promise<void> | undefined;
@@ -121,7 +121,7 @@ export async function runRelay(
           { open: relay.activeConnections(), drainMs: config.drainTimeoutMs },
           'shutting down',
         );
-        await relay.close(config.drainTimeoutMs);
+        await relay.stop(config.drainTimeoutMs);
         await admin?.stop();
         log.info('stopped');
       })();

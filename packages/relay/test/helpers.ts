@@ -114,12 +114,12 @@ export async function startTestRelay(
     metrics: createRelayMetrics(registry),
     ...overrides,
   });
-  await relay.listen();
+  await relay.start();
   return {
     relay,
     registry,
     port: relay.addresses().get('test')!.port,
-    close: () => relay.close(0),
+    close: () => relay.stop(0),
   };
 }
 
