@@ -110,8 +110,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  // With no 'timeout' listener on the server, Node destroys a socket idle this long.
-  server.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
+  // A socket idle this long is destroyed, whatever state its HTTP parser is in (Node's own
+  // server timeout leaves the decision to request and response listeners).
+  server.on('connection', (socket) => {
+    socket.setTimeout(SOCKET_IDLE_TIMEOUT_MS);
+    socket.once('timeout', () => socket.destroy());
+  });
   let dropped = 0;
   let lastDropLog = -Infinity;
   server.on('drop', () => {
