@@ -5,13 +5,17 @@
 // Two sets, measured in the same run, round after round, in a rotating order, so that a
 // slow period of a shared machine hits every variant alike:
 // - one core: nginx and the proxy on CPU 0, wrk (one thread, 50 connections) on CPU 1;
-//   HAProxy nbthread 1, the relay (one process), the pipe relay, and nginx directly.
+//   HAProxy nbthread 1, the relay (one process), the bare relay (bench/bare-relay.ts: the
+//   relay's fast path alone, the public API's ceiling), the pipe relay, and nginx directly.
 // - cores (unpinned): HAProxy nbthread 1 and 2 against the relay with 1 and 2 workers.
 // Each measure is a ratio to HAProxy taken within one round; the table gives the median
 // over rounds and the range [min-max].
 //
-//   pnpm bench                                   5 rounds of 4 s per run (about 8 minutes)
-//   BENCH_ROUNDS=9 BENCH_DURATION=10 pnpm bench  more and longer rounds
+// Short runs in many rounds: this machine has slow periods of several seconds, and a 4 s run
+// that falls in one skews its round; with 2 s runs in 10 rounds the medians hold still.
+//
+//   pnpm bench                                   10 rounds of 2 s per run (about 7 minutes)
+//   BENCH_ROUNDS=15 BENCH_DURATION=4 pnpm bench  more and longer rounds
 //   BENCH_IDLE=10000                             idle connections for the RSS measure
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,6 +24,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -33,11 +38,12 @@ const env = (name: string, fallback: number): number => {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
-const ROUNDS = env('BENCH_ROUNDS', 5);
-const DURATION = env('BENCH_DURATION', 4);
+const ROUNDS = env('BENCH_ROUNDS', 10);
+const DURATION = env('BENCH_DURATION', 2);
 const IDLE = env('BENCH_IDLE', 4000);
 const relayMain = fileURLToPath(new URL('../packages/relay/dist/main.js', import.meta.url));
 const pipeRelay = fileURLToPath(new URL('./pipe-relay.ts', import.meta.url));
+const bareRelay = fileURLToPath(new URL('./bare-relay.ts', import.meta.url));
 
 for (const bin of ['/usr/sbin/nginx', '/usr/sbin/haproxy', '/usr/bin/wrk', '/usr/bin/taskset']) {
   if (!existsSync(bin)) {
@@ -50,7 +56,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hairpin-bench-'));
 const children: ChildProcess[] = [];
 const stop = (): void => {
   // SIGTERM: nginx's master stops its worker then; killed outright, it leaves the worker behind.
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 };
 process.on('exit', stop);
@@ -181,14 +187,20 @@ async function relay(workers: number, cpu: string): Promise<Variant> {
   };
 }
 
-async function pipe(cpu: string): Promise<Variant> {
+/** A relay from bench/: pipe-relay.ts or bare-relay.ts. */
+async function script(name: string, path: string, cpu: string): Promise<Variant> {
   const port = await freePort();
-  const child = start(cpu, process.execPath, [pipeRelay, String(port), String(nginxPP)]);
-  return { name: 'pipe', port, pids: () => [child.pid!] };
+  const child = start(cpu, process.execPath, [path, String(port), String(nginxPP)]);
+  return { name, port, pids: () => [child.pid!] };
 }
 
 // One core: nginx and the proxy on CPU 0.
-const oneCore: Variant[] = [await haproxy(1, '0'), await relay(1, '0'), await pipe('0')];
+const oneCore: Variant[] = [
+  await haproxy(1, '0'),
+  await relay(1, '0'),
+  await script('bare', bareRelay, '0'),
+  await script('pipe', pipeRelay, '0'),
+];
 const direct: Variant = { name: 'direct', port: nginxDirect, pids: () => [] };
 // Cores: unpinned.
 const cores: Variant[] = [
@@ -211,6 +223,20 @@ function cpuSeconds(pids: number[]): number {
   for (const pid of pids) {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+  return total;
+}
+/**
+ * Times the kernel took the CPU from the processes' threads while they could still run:
+ * on the core the proxy shares with nginx, each of these is a context switch.
+ */
+function preemptions(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      total += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]);
+    }
   }
   return total;
 }
@@ -243,6 +269,8 @@ function wrk(port: number, close: boolean, cpu: string): WrkResult {
     ],
     { encoding: 'utf8' },
   ).stdout;
+  // A variant that relays wrongly gets answers nginx refused, fast: never a result.
+  if (/Non-2xx|Socket errors/.test(out)) throw new Error(`wrk saw errors on port ${port}:\n${out}`);
   const ms = (re: RegExp): number => {
     const m = re.exec(out);
     return m ? Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 }[m[2]!] ?? 1) : NaN;
@@ -314,13 +342,16 @@ function measure(v: Variant, prefix: string, wrkCpu: string): void {
     const mode = close ? 'newconn' : 'keepalive';
     const pids = v.pids();
     const cpu0 = cpuSeconds(pids);
+    const pre0 = preemptions(pids);
     const r = wrk(v.port, close, wrkCpu);
     const key = `${prefix}${v.name}.${mode}`;
     add(`${key}.rps`, r.rps);
     add(`${key}.p50`, r.p50);
     add(`${key}.p99`, r.p99);
-    if (pids.length > 0 && r.requests > 0)
+    if (pids.length > 0 && r.requests > 0) {
       add(`${key}.cpu_us`, ((cpuSeconds(pids) - cpu0) / r.requests) * 1e6);
+      add(`${key}.preempt`, (preemptions(pids) - pre0) / r.requests);
+    }
   }
 }
 const started = Date.now();
@@ -358,6 +389,8 @@ const measures: [label: string, key: string, unit: string, better: string, targe
   ['bulk 64 MiB', 'bulk', 'MB/s', 'higher', '>= 0.95'],
   ['CPU per request, new connection', 'newconn.cpu_us', 'us', 'lower', '<= 1.75'],
   ['CPU per request, keep-alive', 'keepalive.cpu_us', 'us', 'lower', '<= 1.35'],
+  ['preemptions per request, new conn.', 'newconn.preempt', '', 'lower', ''],
+  ['preemptions per request, keep-alive', 'keepalive.preempt', '', 'lower', ''],
   ['p50, new connection', 'newconn.p50', 'ms', 'lower', ''],
   ['p99, new connection', 'newconn.p99', 'ms', 'lower', ''],
   ['p50, keep-alive', 'keepalive.p50', 'ms', 'lower', ''],
@@ -367,31 +400,35 @@ const measures: [label: string, key: string, unit: string, better: string, targe
 const pad = (s: string, n: number): string => s.padEnd(n);
 console.log('\nOne core (ratios to HAProxy nbthread 1 in the same round: median [min-max])');
 console.log(
-  `${pad('measure', 34)}${pad('unit', 7)}${'haproxy'.padStart(9)}  ${pad('relay', 20)}${pad('pipe relay', 20)}${pad('nginx direct', 20)}${pad('target', 9)}better`,
+  `${pad('measure', 37)}${pad('unit', 7)}${'haproxy'.padStart(9)}  ${pad('relay', 20)}${pad('bare relay', 20)}${pad('pipe relay', 20)}${pad('relay/pipe', 20)}${pad('nginx direct', 20)}${pad('target', 9)}better`,
 );
 for (const [label, key, unit, better, target] of measures) {
   const h = `haproxy1.${key}`;
+  const digits = unit === 'ms' ? 2 : unit === '' ? 3 : 0;
   console.log(
-    `${pad(label, 34)}${pad(unit, 7)}${f(median(get(h)), unit === 'ms' ? 2 : 0).padStart(9)}  ${pad(cell(`relay.${key}`, h), 20)}${pad(cell(`pipe.${key}`, h), 20)}${pad(get(`direct.${key}`).length > 0 ? cell(`direct.${key}`, h) : '', 20)}${pad(target, 9)}${better}`,
+    `${pad(label, 37)}${pad(unit, 7)}${f(median(get(h)), digits).padStart(9)}  ${pad(cell(`relay.${key}`, h), 20)}${pad(cell(`bare.${key}`, h), 20)}${pad(cell(`pipe.${key}`, h), 20)}${pad(cell(`relay.${key}`, `pipe.${key}`), 20)}${pad(get(`direct.${key}`).length > 0 ? cell(`direct.${key}`, h) : '', 20)}${pad(target, 9)}${better}`,
   );
 }
 console.log(
-  `relay against the pipe relay: new connection ${cell('relay.newconn.rps', 'pipe.newconn.rps')}, keep-alive ${cell('relay.keepalive.rps', 'pipe.keepalive.rps')}, bulk ${cell('relay.bulk', 'pipe.bulk')} (>= 1 means faster)`,
-);
-console.log(
-  `baseline RSS: relay ${f(baseline['relay']! / 1024, 1)} MiB, pipe relay ${f(baseline['pipe']! / 1024, 1)} MiB, haproxy ${f(baseline['haproxy1']! / 1024, 1)} MiB`,
+  `baseline RSS: relay ${f(baseline['relay']! / 1024, 1)} MiB, bare relay ${f(baseline['bare']! / 1024, 1)} MiB, pipe relay ${f(baseline['pipe']! / 1024, 1)} MiB, haproxy ${f(baseline['haproxy1']! / 1024, 1)} MiB`,
 );
 
 console.log('\nCores, unpinned (ratios within a round: median [min-max])');
 console.log(
-  `${pad('measure', 34)}${'haproxy1'.padStart(9)}  ${pad('haproxy2/haproxy1', 20)}${pad('relay/haproxy1', 20)}${pad('relay-w2/haproxy2', 20)}relay-w2/relay`,
+  `${pad('measure', 37)}${'haproxy1'.padStart(9)}  ${pad('haproxy2/haproxy1', 20)}${pad('relay/haproxy1', 20)}${pad('relay-w2/haproxy2', 20)}relay-w2/relay`,
 );
 for (const [label, key] of measures.slice(0, 5)) {
   if (key === 'bulk') continue;
   console.log(
-    `${pad(label, 34)}${f(median(get(`cores.haproxy1.${key}`)), 0).padStart(9)}  ${pad(cell(`cores.haproxy2.${key}`, `cores.haproxy1.${key}`), 20)}${pad(cell(`cores.relay.${key}`, `cores.haproxy1.${key}`), 20)}${pad(cell(`cores.relay-w2.${key}`, `cores.haproxy2.${key}`), 20)}${cell(`cores.relay-w2.${key}`, `cores.relay.${key}`)}`,
+    `${pad(label, 37)}${f(median(get(`cores.haproxy1.${key}`)), 0).padStart(9)}  ${pad(cell(`cores.haproxy2.${key}`, `cores.haproxy1.${key}`), 20)}${pad(cell(`cores.relay.${key}`, `cores.haproxy1.${key}`), 20)}${pad(cell(`cores.relay-w2.${key}`, `cores.haproxy2.${key}`), 20)}${cell(`cores.relay-w2.${key}`, `cores.relay.${key}`)}`,
   );
 }
 console.log(`\n${Math.round((Date.now() - started) / 1000)} s of measuring`);
-stop();
+// nginx removes its pid file as it exits: the folder goes only once every child is gone.
+const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+for (const c of running) c.kill('SIGTERM');
+await Promise.race([
+  Promise.all(running.map((c) => once(c, 'exit'))),
+  new Promise((r) => setTimeout(r, 5000)),
+]);
 process.exit(0);
