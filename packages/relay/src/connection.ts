@@ -12,9 +12,13 @@
 //   'drain' resumes it.
 // - Client to upstream: 'data' events, write()'s return value, pause() and the upstream's
 //   'drain': what `pipe` does, without its per-chunk bookkeeping and extra listeners.
+//   Writes to the ingress are corked and leave together when the loop turn's reads are
+//   done (the check phase, right after the poll phase), as HAProxy sends after its reads:
+//   each write wakes the ingress, and an ingress sharing the relay's core then preempted
+//   the relay once every 1.6 requests; batched, once every 3 (docs/relay.md, "Benchmark").
 // - The PROXY header is corked on connect and leaves in one write with the client's first
-//   bytes (uncorked on that chunk, or two loop turns after connect for protocols where the
-//   server speaks first).
+//   bytes (the batch above), or alone two loop turns after connect for protocols where the
+//   server speaks first.
 // - Connect and idle timeouts come from one sweep over the live connections, not from a
 //   timer per socket re-armed on every read and write.
 // - Live connections sit in an array with swap-remove: a Set's add/delete churn promoted
@@ -57,7 +61,10 @@ class Connection {
   /** performance.now() when the current upstream attempt started; 0 once connected. */
   connectStarted = 0;
   attempt = 0;
+  /** The upstream is corked by the relay (header, or this turn's batch). */
   corked = false;
+  /** In Core.batch: uncorked at this loop turn's check phase. */
+  batched = false;
   readonly core: Core;
   readonly state: RouteState;
   readonly client: RelaySocket;
@@ -84,7 +91,9 @@ export interface Core {
   readonly debug: boolean;
   readonly live: Connection[];
   forced: boolean;
-  /** Connections corked this loop turn, and those to uncork at the next check phase. */
+  /** Connections whose client sent bytes this loop turn: uncorked at its check phase. */
+  batch: Connection[];
+  /** Connections corked on connect this loop turn, and those to uncork at the next check phase. */
   uncorkNow: Connection[];
   uncorkNext: Connection[];
   uncorkScheduled: boolean;
@@ -131,11 +140,16 @@ function onClientData(this: RelaySocket, chunk: Buffer): void {
   const conn = this[kConn];
   conn.idleMs = 0;
   const up = conn.upstream!;
-  if (!up.write(chunk)) this.pause();
-  if (conn.corked) {
-    conn.corked = false;
-    up.uncork();
+  if (!conn.batched) {
+    if (!conn.corked) {
+      up.cork();
+      conn.corked = true;
+    }
+    conn.batched = true;
+    conn.core.batch.push(conn);
+    scheduleUncorks(conn.core);
   }
+  if (!up.write(chunk)) this.pause();
 }
 
 function onClientEnd(this: RelaySocket): void {
@@ -221,10 +235,7 @@ function onUpstreamConnect(this: RelaySocket): void {
   conn.header = null;
   conn.corked = true;
   core.uncorkNow.push(conn);
-  if (!core.uncorkScheduled) {
-    core.uncorkScheduled = true;
-    setImmediate(flushUncorks, core);
-  }
+  scheduleUncorks(core);
   client.resume();
 }
 
@@ -241,8 +252,25 @@ function onUpstreamError(this: RelaySocket, err: NodeJS.ErrnoException): void {
   conn.client.destroy();
 }
 
+function scheduleUncorks(core: Core): void {
+  if (!core.uncorkScheduled) {
+    core.uncorkScheduled = true;
+    setImmediate(flushUncorks, core);
+  }
+}
+
 function flushUncorks(core: Core): void {
   core.uncorkScheduled = false;
+  const batch = core.batch;
+  for (let i = 0; i < batch.length; i++) {
+    const conn = batch[i]!;
+    conn.batched = false;
+    if (conn.corked) {
+      conn.corked = false;
+      conn.upstream!.uncork();
+    }
+  }
+  batch.length = 0;
   for (const conn of core.uncorkNext) {
     if (conn.corked) {
       conn.corked = false;
@@ -253,10 +281,7 @@ function flushUncorks(core: Core): void {
   done.length = 0;
   core.uncorkNext = core.uncorkNow;
   core.uncorkNow = done;
-  if (core.uncorkNext.length > 0) {
-    core.uncorkScheduled = true;
-    setImmediate(flushUncorks, core);
-  }
+  if (core.uncorkNext.length > 0) scheduleUncorks(core);
 }
 
 function connectUpstream(conn: Connection): void {

@@ -51,6 +51,7 @@ export function createRelay(options: RelayOptions): Relay {
     debug: log.isLevelEnabled('debug'),
     live: [],
     forced: false,
+    batch: [],
     uncorkNow: [],
     uncorkNext: [],
     uncorkScheduled: false,

@@ -71,9 +71,10 @@ describe('header and bytes', () => {
     const client = await dial(relay.port);
     client.write('hello');
     await waitFor(() => Buffer.concat(raw).includes('hello'));
-    expect(Buffer.concat(raw).toString()).toBe(
+    // One write: the corked header leaves with the client's first bytes.
+    expect(raw.map(String)).toEqual([
       `PROXY TCP4 127.0.0.1 127.0.0.1 ${client.localPort} ${relay.port}\r\nhello`,
-    );
+    ]);
     client.destroy();
   });
 
@@ -285,6 +286,35 @@ describe('integrity and backpressure', () => {
     await new Promise((r) => setTimeout(r, 300));
     // Nothing more moves while the client does not read, and what moved is bounded by
     // socket buffers and stream high-water marks, not by the 256 MiB on offer.
+    expect(written).toBe(stalledAt);
+    expect(written).toBeLessThan(32 * 1024 * 1024);
+    client.destroy();
+  });
+
+  test('an ingress that does not read stops the client instead of growing memory', async () => {
+    // The receiver resumes the socket after the header; it stops reading right after.
+    const { relay } = await pair((s) => setImmediate(() => s.pause()));
+    const client = await dial(relay.port);
+    let written = 0;
+    let blocked = false;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const pump = (): void => {
+      while (written < 256 * 1024 * 1024) {
+        written += chunk.length;
+        if (!client.write(chunk)) {
+          blocked = true;
+          client.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+    await waitFor(() => blocked);
+    await new Promise((r) => setTimeout(r, 300));
+    const stalledAt = written;
+    await new Promise((r) => setTimeout(r, 300));
+    // Writes to the ingress are corked for a loop turn at a time; past the high-water mark
+    // the relay still stops reading the client.
     expect(written).toBe(stalledAt);
     expect(written).toBeLessThan(32 * 1024 * 1024);
     client.destroy();
