@@ -1,8 +1,9 @@
 // The public-API ceiling for `pnpm bench`: the relay's fast path with nothing around it (no
 // metrics, timeouts, limits, resolver or logs). Upstream reads through `onread` into one
-// shared buffer, copied out; client reads through 'data'; a hand-built PROXY v1 header;
-// shared handler functions. What it costs over HAProxy, Node's public socket API costs;
-// what the relay costs over it, the relay's own work does.
+// shared buffer, copied out; client reads through 'data', written to the upstream corked
+// until the loop turn's reads are done; a hand-built PROXY v1 header; shared handler
+// functions. What it costs over HAProxy, Node's public socket API costs; what the relay
+// costs over it, the relay's own work does.
 //   node bench/bare-relay.ts LISTEN_PORT TARGET_PORT
 import { connect, createServer, type Socket } from 'node:net';
 
@@ -11,8 +12,19 @@ const kPeer = Symbol('peer');
 type Peered = Socket & { [kPeer]: Peered };
 const shared = Buffer.allocUnsafe(64 * 1024);
 
+let corked: Peered[] = [];
+function uncorkAll(): void {
+  const all = corked;
+  corked = [];
+  for (const up of all) up.uncork();
+}
 function onData(this: Peered, chunk: Buffer): void {
-  if (!this[kPeer].write(chunk)) this.pause();
+  const up = this[kPeer];
+  if (up.writableCorked === 0) {
+    up.cork();
+    if (corked.push(up) === 1) setImmediate(uncorkAll);
+  }
+  if (!up.write(chunk)) this.pause();
 }
 function onEnd(this: Peered): void {
   this[kPeer].end();
