@@ -6,7 +6,7 @@
 // slow period of a shared machine hits every variant alike:
 // - one core: nginx and the proxy on CPU 0, wrk (one thread, 50 connections) on CPU 1;
 //   HAProxy nbthread 1, the relay (one process), the bare relay (bench/bare-relay.ts: the
-//   relay's fast path alone, the public API's ceiling), the pipe relay, and nginx directly.
+//   relay's fast path with nothing around it), the pipe relay, and nginx directly.
 // - cores (unpinned): HAProxy nbthread 1 and 2 against the relay with 1 and 2 workers.
 // Each measure is a ratio to HAProxy taken within one round; the table gives the median
 // over rounds and the range [min-max].
@@ -14,7 +14,7 @@
 // Short runs in many rounds: this machine has slow periods of several seconds, and a 4 s run
 // that falls in one skews its round; with 2 s runs in 10 rounds the medians hold still.
 //
-//   pnpm bench                                   10 rounds of 2 s per run (about 7 minutes)
+//   pnpm bench                                   10 rounds of 2 s per run (about 8 minutes)
 //   BENCH_ROUNDS=15 BENCH_DURATION=4 pnpm bench  more and longer rounds
 //   BENCH_IDLE=10000                             idle connections for the RSS measure
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
