@@ -120,8 +120,10 @@ export async function runWorker(
   };
   report();
   const timer = setInterval(report, 1_000);
-  // The primary relays SIGTERM; SIGINT from a terminal reaches every process of the group.
-  await untilSignal();
+  // The primary relays SIGTERM; SIGINT from a terminal reaches every process of the group,
+  // so one Ctrl-C may arrive here twice. If the primary exits (a second Ctrl-C), the IPC
+  // channel closes and the cluster module ends this worker.
+  await untilSignal('ignore');
   await running.stop();
   clearInterval(timer);
   // The IPC channel to the primary would keep this process alive.

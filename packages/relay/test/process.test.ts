@@ -150,6 +150,55 @@ describe('running', () => {
     expect(p.logs()).toContain('drain deadline reached');
   });
 
+  test('a second SIGTERM during the drain ends the process at once', async () => {
+    const receiver = await startReceiver(() => {});
+    receivers.push(receiver);
+    const port = await freePort();
+    const p = await startProcess([], {
+      RELAY_ROUTES: `127.0.0.1:${port}=127.0.0.1:${receiver.port}`,
+      DRAIN_TIMEOUT: '60s',
+    });
+    const client = await dial(port);
+    client.on('error', () => {});
+    await waitFor(() => receiver.headers.length === 1);
+    p.child.kill('SIGTERM');
+    await waitFor(() => p.logs().includes('draining connections'));
+    const started = Date.now();
+    p.child.kill('SIGTERM');
+    const [code] = (await once(p.child, 'exit')) as [number];
+    expect(code).toBe(143);
+    // Well before the 60 s drain deadline.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    client.destroy();
+  });
+
+  test('--workers 2 and Ctrl-C (SIGINT to the whole group): the workers drain, exit 0', async () => {
+    const receiver = await startReceiver(() => {});
+    receivers.push(receiver);
+    const port = await freePort();
+    const args = ['--listen', `127.0.0.1:${port}=127.0.0.1:${receiver.port}`, '--workers', '2'];
+    const p = await startProcess(args, { DRAIN_TIMEOUT: '500ms' });
+    await waitFor(async () => (await fetch(`${p.base}/readyz`)).status === 200, 15_000);
+    const client = await dial(port);
+    client.on('error', () => {});
+    await waitFor(() => receiver.headers.length === 1);
+    const pid = p.child.pid!;
+    const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect(workers).toHaveLength(2);
+    // A terminal's Ctrl-C reaches every process of the group. The primary then passes
+    // SIGTERM on to workers that already have the SIGINT: a second signal to them, which
+    // must not cut their drain short.
+    for (const w of workers) process.kill(w, 'SIGINT');
+    process.kill(pid, 'SIGINT');
+    const [code] = (await once(p.child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(p.logs()).toContain('drain deadline reached');
+    client.destroy();
+  });
+
   test('a target that does not resolve: running, not ready, no crash', async () => {
     const p = await startProcess([
       '--listen',

@@ -1,6 +1,7 @@
 // The common shape of a component's main(): run, and turn a ConfigError into exit 2
 // with one line per problem (invalid configuration: exit 2), and a failure
 // to start into exit 1 with one line (never a stack trace).
+import { constants } from 'node:os';
 import { ConfigError, StartupError } from '../errors.ts';
 
 /** An error from the system (a failed bind, open, connect): its message says it all. */
@@ -30,15 +31,26 @@ export async function runCli(main: () => Promise<number | void>): Promise<void> 
   }
 }
 
-/** Resolves with the first SIGTERM or SIGINT: the start of every component's shutdown. */
-export function untilSignal(): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the first SIGTERM or SIGINT: the start of every component's shutdown. A
+ * second one (Ctrl-C twice) exits at once with 128 + its number, without waiting for the
+ * shutdown: explicitly, because a process that is PID 1 in a container ignores signals it
+ * has no handler for. `then: 'ignore'` is for a relay worker: its primary passes SIGTERM on
+ * after a terminal's SIGINT reached both, and decides alone when to stop waiting.
+ */
+export function untilSignal(then: 'exit' | 'ignore' = 'exit'): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
+    const again = (signal: NodeJS.Signals): void => {
+      if (then === 'exit') process.exit(128 + constants.signals[signal]);
+    };
+    const first = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', first);
+      process.off('SIGINT', first);
+      process.on('SIGTERM', again);
+      process.on('SIGINT', again);
       resolve(signal);
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', first);
+    process.on('SIGINT', first);
   });
 }
