@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-const unit = (name: string) => ({
+const unit = (name: string, dir = name) => ({
   test: {
     name,
-    root: `packages/${name}`,
+    root: `packages/${dir}`,
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -23,7 +23,8 @@ export default defineConfig({
   test: {
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
-      unit('shared'),
+      // @hairpin/shared lives in packages/common (docs/architecture.md).
+      unit('shared', 'common'),
       unit('testing'),
       unit('relay'),
       unit('dns-controller'),
