@@ -2,7 +2,7 @@
 // failures, limits.
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
@@ -261,33 +261,46 @@ describe('integrity and backpressure', () => {
     expect(got.map(digest)).toEqual([...bulk, ...trickle].map(digest));
   });
 
-  test('a slow reader stops the upstream instead of growing memory', async () => {
+  /**
+   * Offers 256 MiB to `socket` in 64 KiB writes, honouring backpressure; `written` counts
+   * what write() took so far.
+   */
+  function offer(socket: Socket): { written: () => number; blocked: () => boolean } {
     let written = 0;
     let blocked = false;
     const chunk = Buffer.alloc(64 * 1024, 7);
-    const { relay } = await pair((s) => {
-      const pump = (): void => {
-        while (written < 256 * 1024 * 1024) {
-          written += chunk.length;
-          if (!s.write(chunk)) {
-            blocked = true;
-            s.once('drain', pump);
-            return;
-          }
+    const pump = (): void => {
+      while (written < 256 * 1024 * 1024) {
+        written += chunk.length;
+        if (!socket.write(chunk)) {
+          blocked = true;
+          socket.once('drain', pump);
+          return;
         }
-      };
-      pump();
-    });
+      }
+    };
+    pump();
+    return { written: () => written, blocked: () => blocked };
+  }
+
+  /** Once blocked, nothing more moves, and what moved is bounded by buffers, not the offer. */
+  async function expectStalled(offered: ReturnType<typeof offer>): Promise<void> {
+    await waitFor(offered.blocked);
+    await new Promise((r) => setTimeout(r, 300));
+    const stalledAt = offered.written();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(offered.written()).toBe(stalledAt);
+    expect(offered.written()).toBeLessThan(32 * 1024 * 1024);
+  }
+
+  test('a slow reader stops the upstream instead of growing memory', async () => {
+    let upstream: ReturnType<typeof offer> | undefined;
+    const { relay } = await pair((s) => (upstream = offer(s)));
     const client = await dial(relay.port);
     client.pause(); // the reader that never reads
-    await waitFor(() => blocked);
-    await new Promise((r) => setTimeout(r, 300));
-    const stalledAt = written;
-    await new Promise((r) => setTimeout(r, 300));
-    // Nothing more moves while the client does not read, and what moved is bounded by
-    // socket buffers and stream high-water marks, not by the 256 MiB on offer.
-    expect(written).toBe(stalledAt);
-    expect(written).toBeLessThan(32 * 1024 * 1024);
+    await waitFor(() => upstream !== undefined);
+    // Socket buffers and stream high-water marks hold what moved, not the 256 MiB.
+    await expectStalled(upstream!);
     client.destroy();
   });
 
@@ -295,28 +308,9 @@ describe('integrity and backpressure', () => {
     // The receiver resumes the socket after the header; it stops reading right after.
     const { relay } = await pair((s) => setImmediate(() => s.pause()));
     const client = await dial(relay.port);
-    let written = 0;
-    let blocked = false;
-    const chunk = Buffer.alloc(64 * 1024, 7);
-    const pump = (): void => {
-      while (written < 256 * 1024 * 1024) {
-        written += chunk.length;
-        if (!client.write(chunk)) {
-          blocked = true;
-          client.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-    await waitFor(() => blocked);
-    await new Promise((r) => setTimeout(r, 300));
-    const stalledAt = written;
-    await new Promise((r) => setTimeout(r, 300));
     // Writes to the ingress are corked for a loop turn at a time; past the high-water mark
     // the relay still stops reading the client.
-    expect(written).toBe(stalledAt);
-    expect(written).toBeLessThan(32 * 1024 * 1024);
+    await expectStalled(offer(client));
     client.destroy();
   });
 });
