@@ -73,6 +73,22 @@ describe('configuration', () => {
   });
 });
 
+/** A relay (with extra flags `args`) holding one connection that the ingress never answers. */
+async function relayHoldingOne(drainTimeout: string, args: string[] = []) {
+  const receiver = await startReceiver(() => {});
+  receivers.push(receiver);
+  const port = await freePort();
+  const p = await startProcess(args, {
+    RELAY_ROUTES: `127.0.0.1:${port}=127.0.0.1:${receiver.port}`,
+    DRAIN_TIMEOUT: drainTimeout,
+  });
+  await waitFor(async () => (await fetch(`${p.base}/readyz`)).status === 200, 15_000);
+  const client = await dial(port);
+  client.on('error', () => {});
+  await waitFor(() => receiver.headers.length === 1);
+  return { ...p, client };
+}
+
 describe('running', () => {
   test('admin endpoints, metrics names, JSON logs; SIGTERM drains then exits 0', async () => {
     let release: (() => void) | undefined;
@@ -131,15 +147,8 @@ describe('running', () => {
   });
 
   test('the drain deadline resets what is left and still exits 0', async () => {
-    const receiver = await startReceiver(() => {});
-    receivers.push(receiver);
-    const port = await freePort();
-    const p = await startProcess([], {
-      RELAY_ROUTES: `127.0.0.1:${port}=127.0.0.1:${receiver.port}`,
-      DRAIN_TIMEOUT: '300ms',
-    });
-    const client = await dial(port);
-    await waitFor(() => receiver.headers.length === 1);
+    const p = await relayHoldingOne('300ms');
+    const client = p.client;
     const started = Date.now();
     p.child.kill('SIGTERM');
     // Cut at the deadline: a reset, so the client cannot take it for a complete transfer.
@@ -151,16 +160,7 @@ describe('running', () => {
   });
 
   test('a second SIGTERM during the drain ends the process at once', async () => {
-    const receiver = await startReceiver(() => {});
-    receivers.push(receiver);
-    const port = await freePort();
-    const p = await startProcess([], {
-      RELAY_ROUTES: `127.0.0.1:${port}=127.0.0.1:${receiver.port}`,
-      DRAIN_TIMEOUT: '60s',
-    });
-    const client = await dial(port);
-    client.on('error', () => {});
-    await waitFor(() => receiver.headers.length === 1);
+    const p = await relayHoldingOne('60s');
     p.child.kill('SIGTERM');
     await waitFor(() => p.logs().includes('draining connections'));
     const started = Date.now();
@@ -169,19 +169,10 @@ describe('running', () => {
     expect(code).toBe(143);
     // Well before the 60 s drain deadline.
     expect(Date.now() - started).toBeLessThan(10_000);
-    client.destroy();
   });
 
   test('--workers 2 and Ctrl-C (SIGINT to the whole group): the workers drain, exit 0', async () => {
-    const receiver = await startReceiver(() => {});
-    receivers.push(receiver);
-    const port = await freePort();
-    const args = ['--listen', `127.0.0.1:${port}=127.0.0.1:${receiver.port}`, '--workers', '2'];
-    const p = await startProcess(args, { DRAIN_TIMEOUT: '500ms' });
-    await waitFor(async () => (await fetch(`${p.base}/readyz`)).status === 200, 15_000);
-    const client = await dial(port);
-    client.on('error', () => {});
-    await waitFor(() => receiver.headers.length === 1);
+    const p = await relayHoldingOne('500ms', ['--workers', '2']);
     const pid = p.child.pid!;
     const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .trim()
@@ -196,7 +187,6 @@ describe('running', () => {
     const [code] = (await once(p.child, 'exit')) as [number];
     expect(code).toBe(0);
     expect(p.logs()).toContain('drain deadline reached');
-    client.destroy();
   });
 
   test('a target that does not resolve: running, not ready, no crash', async () => {
