@@ -259,24 +259,22 @@ function scheduleUncorks(core: Core): void {
   }
 }
 
+function uncork(conn: Connection): void {
+  if (conn.corked) {
+    conn.corked = false;
+    conn.upstream!.uncork();
+  }
+}
+
 function flushUncorks(core: Core): void {
   core.uncorkScheduled = false;
   const batch = core.batch;
   for (let i = 0; i < batch.length; i++) {
-    const conn = batch[i]!;
-    conn.batched = false;
-    if (conn.corked) {
-      conn.corked = false;
-      conn.upstream!.uncork();
-    }
+    batch[i]!.batched = false;
+    uncork(batch[i]!);
   }
   batch.length = 0;
-  for (const conn of core.uncorkNext) {
-    if (conn.corked) {
-      conn.corked = false;
-      conn.upstream!.uncork();
-    }
-  }
+  for (const conn of core.uncorkNext) uncork(conn);
   const done = core.uncorkNext;
   done.length = 0;
   core.uncorkNext = core.uncorkNow;
