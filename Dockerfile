@@ -8,8 +8,8 @@
 # The base images are build arguments: the defaults are the public images users pull; CI
 # passes local ones laid out the same way (Node at /nodejs/bin/node, uid 65532), so that
 # CI builds this very file without a registry (.ci/image).
-ARG BUILD_IMAGE=node:24.21-bookworm-slim
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+ARG BUILD_IMAGE=node:26.10-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs26-debian13:nonroot
 
 # The bundles are plain JavaScript, the same for every architecture: build once, natively
 # ($BUILDPLATFORM), and copy them into each target platform's runtime image.
@@ -22,7 +22,7 @@ COPY packages ./packages
 RUN pnpm install --frozen-lockfile
 RUN pnpm build
 
-# distroless Node 24: no shell, no package manager; runs as uid 65532 ("nonroot").
+# distroless Node 26: no shell, no package manager; runs as uid 65532 ("nonroot").
 FROM ${RUNTIME_IMAGE}
 COPY --from=build /src/packages/relay/dist/main.js /app/relay/main.js
 COPY --from=build /src/packages/relay/dist/main.js.map /app/relay/main.js.map

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `pnpm image`: builds the Dockerfile for this machine with podman (or docker) and prints
 # the image's name and size. Arguments are passed on to `build`, for example
-#   pnpm image --build-arg RUNTIME_IMAGE=registry.example.com/distroless/nodejs24-debian12:nonroot
+#   pnpm image --build-arg RUNTIME_IMAGE=registry.example.com/distroless/nodejs26-debian13:nonroot
 # HAIRPIN_IMAGE names the image (default hairpin:dev); CONTAINER_ENGINE=docker picks docker
 # when both are installed.
 set -euo pipefail
