@@ -105,8 +105,8 @@ export interface Core {
 // written as it is without a copy: 30% of the relay's CPU on a bulk transfer went to
 // copying and to the page faults of fresh right-sized buffers. Node asks `nextReadBuffer`
 // for the buffer of a socket's next read right after each read callback of that socket
-// (checked on Node 20, 24 and 26); if it asked at any other time it would only ever get the
-// shared buffer, and every read would be copied.
+// (checked on Node 20, 24 and 26); if it asked at any other time it would only ever get
+// the shared buffer, and every read would be copied.
 const READ_SIZE = 64 * 1024;
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(READ_SIZE);
 /** Reads at least this large (one bulk-sized read) get a buffer of their own. */
