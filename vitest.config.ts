@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-const unit = (name: string, dir = name) => ({
+const unit = (name: string) => ({
   test: {
     name,
-    root: `packages/${dir}`,
+    root: `packages/${name}`,
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -23,8 +23,7 @@ export default defineConfig({
   test: {
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
-      // @hairpin/shared lives in packages/common (docs/architecture.md).
-      unit('shared', 'common'),
+      unit('shared'),
       unit('testing'),
       unit('relay'),
       unit('dns-controller'),

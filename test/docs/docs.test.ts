@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { envNameOf, LOG_LEVELS, type FlagSpec } from '../../packages/common/src/index.ts';
+import { envNameOf, LOG_LEVELS, type FlagSpec } from '../../packages/shared/src/index.ts';
 import { CONTROLLER_FLAGS } from '../../packages/dns-controller/src/config.ts';
 import {
   createControllerMetrics,
