@@ -20,7 +20,10 @@ COPY package.json pnpm-lock.yaml pnpm-workspace.yaml turbo.json tsconfig.base.js
 COPY scripts ./scripts
 COPY packages ./packages
 RUN pnpm install --frozen-lockfile
-RUN pnpm build
+# The git commit baked into the bundles (--version, hairpin_build_info): the context has no
+# .git (.dockerignore), so it comes in as an argument; `pnpm image` and CI pass it.
+ARG HAIRPIN_COMMIT=unknown
+RUN HAIRPIN_COMMIT="${HAIRPIN_COMMIT}" pnpm build
 
 # distroless Node 26: no shell, no package manager; runs as uid 65532 ("nonroot").
 FROM ${RUNTIME_IMAGE}

@@ -5,7 +5,8 @@
 //   - the relay in front of a PROXY-aware receiver, which checks the exact v1 header;
 //   - `render` of the dns-controller and of the hosts agent on fixture files, byte for byte
 //     what the bundles built on this machine print;
-//   - `cleanup` without a cluster fails cleanly: exit 1, one line, no stack trace.
+//   - `cleanup` without a cluster fails cleanly: exit 1, one line, no stack trace;
+//   - each bundle's --version names the commit the image was built from (HAIRPIN_COMMIT).
 // Needs the bundles built (`pnpm build`), for the expected render output.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -219,6 +220,21 @@ async function cleanupWithoutCluster(): Promise<void> {
   );
 }
 
+/** --version in the image: the commit passed in as HAIRPIN_COMMIT, not `unknown`, when built from git. */
+async function versions(): Promise<void> {
+  const commit = await run('git', ['rev-parse', 'HEAD']).catch(() => undefined);
+  for (const component of ['relay', 'dns-controller', 'hosts-agent']) {
+    const r = await run(engine, locked(['--rm'], [`/app/${component}/main.js`, '--version']));
+    const m = /^hairpin-\S+ \S+ \(commit ([0-9a-f]+|unknown), node \S+\)\n$/.exec(r.stdout);
+    const want = commit?.code === 0 ? commit.stdout.trim() : undefined;
+    check(
+      `${component} --version: ${r.stdout.trim()}`,
+      r.code === 0 && m !== null && (want === undefined || m[1] === want),
+      `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nwant commit ${want}`,
+    );
+  }
+}
+
 const user = await run(engine, ['image', 'inspect', '--format', '{{.Config.User}}', image]);
 check(
   `runs as a non-root user (${user.stdout.trim()})`,
@@ -241,6 +257,7 @@ await render(
   '10.96.0.50 shop.example.com # managed by hairpin',
 );
 await cleanupWithoutCluster();
+await versions();
 
 process.stdout.write(`smoke: ${passed} passed, ${failures} failed\n`);
 process.exit(failures === 0 ? 0 : 1);

@@ -20,8 +20,11 @@ if [ -z "$engine" ]; then
   fi
 fi
 
+# The git commit for --version and hairpin_build_info: the build context has no .git.
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+
 start=$(date +%s)
-"$engine" build --tag "$image" "$@" .
+"$engine" build --tag "$image" --build-arg "HAIRPIN_COMMIT=${commit}" "$@" .
 seconds=$(($(date +%s) - start))
 bytes=$("$engine" image inspect --format '{{.Size}}' "$image")
 echo "image ${image}: $((bytes / 1000000)) MB (${bytes} bytes), built by ${engine} in ${seconds} s"

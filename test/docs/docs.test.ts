@@ -1,20 +1,28 @@
 // The docs say what the code does: the flag tables in docs/install.md against each
 // component's own flag specs, and the metric tables in README.md and docs/install.md
-// against the metrics each component registers. A flag or metric added, renamed or
-// removed without its doc fails here.
+// against the metrics each component registers, and the defaults that --help and the
+// tables show against what loadConfig applies. A flag or metric added, renamed or removed
+// without its doc fails here.
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
 import { envNameOf, LOG_LEVELS, type FlagSpec } from '../../packages/shared/src/index.ts';
-import { CONTROLLER_FLAGS } from '../../packages/dns-controller/src/config.ts';
+import { registerBuildInfo } from '../../packages/shared/src/runtime/build-info.ts';
+import {
+  CONTROLLER_FLAGS,
+  loadConfig as loadControllerConfig,
+} from '../../packages/dns-controller/src/config.ts';
 import {
   createControllerMetrics,
   createLeaderElectionMetrics,
   RECONCILE_RESULTS,
 } from '../../packages/dns-controller/src/metrics.ts';
-import { AGENT_FLAGS } from '../../packages/hosts-agent/src/config.ts';
+import {
+  AGENT_FLAGS,
+  loadConfig as loadAgentConfig,
+} from '../../packages/hosts-agent/src/config.ts';
 import { createAgentMetrics, WRITE_RESULTS } from '../../packages/hosts-agent/src/metrics.ts';
-import { RELAY_FLAGS } from '../../packages/relay/src/config.ts';
+import { loadConfig as loadRelayConfig, RELAY_FLAGS } from '../../packages/relay/src/config.ts';
 import { createRelayMetrics } from '../../packages/relay/src/metrics.ts';
 
 const doc = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -47,13 +55,16 @@ describe('flag tables in docs/install.md', () => {
     ['### dns-controller (', CONTROLLER_FLAGS],
     ['### hosts agent (', AGENT_FLAGS],
   ] as const)('%s', (heading, specs: readonly FlagSpec[]) => {
-    const documented = tableAfter(install, heading).map(([flag = '', env = '']) => ({
+    // The default as --help shows it (flags.ts: `default`, or `defaultNote`), code spans unquoted.
+    const documented = tableAfter(install, heading).map(([flag = '', env = '', dflt = '']) => ({
       flag: ticked(flag)[0],
       env: ticked(env),
+      default: dflt.replaceAll('`', ''),
     }));
     const code = specs.map((s) => ({
       flag: `--${s.name}`,
       env: [envNameOf(s)!, ...(s.envAliases ?? [])],
+      default: s.default ?? s.defaultNote ?? '',
     }));
     expect(documented).toEqual(expect.arrayContaining(code));
     expect(code).toEqual(expect.arrayContaining(documented));
@@ -80,8 +91,35 @@ describe('flag tables in docs/install.md', () => {
   });
 });
 
+describe('the defaults --help and the docs show are the ones the code applies', () => {
+  // `--flag <default>` must configure exactly what leaving the flag out does.
+  test.each([
+    [
+      'relay',
+      RELAY_FLAGS,
+      (argv: string[]) => loadRelayConfig(['--listen', '127.0.0.1:8080=x:80', ...argv], {}),
+    ],
+    [
+      'dns-controller',
+      CONTROLLER_FLAGS,
+      (argv: string[]) => loadControllerConfig(argv, { POD_NAME: 'p' }),
+    ],
+    ['hosts agent', AGENT_FLAGS, (argv: string[]) => loadAgentConfig(argv, {})],
+  ] as const)('%s', (_, specs: readonly FlagSpec[], load: (argv: string[]) => unknown) => {
+    // --max-connections: not given, the relay derives it from the open-file limit (run.ts),
+    // with the default as the ceiling; given, it is what was asked for.
+    const derived = new Set(['max-connections']);
+    const withDefaults = specs.filter((s) => s.default !== undefined && !derived.has(s.name));
+    expect(withDefaults.length).toBeGreaterThan(0);
+    for (const s of withDefaults) {
+      expect(load([`--${s.name}`, s.default!]), `--${s.name} ${s.default}`).toEqual(load([]));
+    }
+  });
+});
+
 describe('metric tables', () => {
   const registry = new Registry();
+  registerBuildInfo(registry);
   // The relay's metrics are computed at scrape time: one route with one counted result
   // makes every series and label appear.
   createRelayMetrics(registry).route('0.0.0.0:8080').results[0] = 1;
@@ -131,4 +169,20 @@ describe('metric tables', () => {
     const writes = /`hairpin_hosts_agent_writes_total\{result\}`: ([^;]+);/.exec(agent);
     expect(ticked(writes?.[1] ?? '').sort()).toEqual([...WRITE_RESULTS].sort());
   });
+});
+
+test('LICENSE is the MIT license, as every package.json says', () => {
+  expect(doc('LICENSE')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} /);
+  for (const pkg of [
+    '.',
+    'packages/relay',
+    'packages/dns-controller',
+    'packages/hosts-agent',
+    'packages/shared',
+    'packages/testing',
+  ]) {
+    expect((JSON.parse(doc(`${pkg}/package.json`)) as { license?: string }).license, pkg).toBe(
+      'MIT',
+    );
+  }
 });

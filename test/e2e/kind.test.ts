@@ -4,7 +4,12 @@
 // a reachable cluster, it skips with one line.
 //
 //   pnpm test:e2e                      creates (or reuses) the kind cluster "hairpin-e2e"
-//   HAIRPIN_E2E_KEEP=1 pnpm test:e2e   leaves the cluster running afterwards
+//   HAIRPIN_E2E_KEEP=1 pnpm test:e2e   leaves the cluster (or what it installed) afterwards
+//   HAIRPIN_E2E_CONTEXT=k3d-dev pnpm test:e2e
+//                                      any cluster, by kubeconfig context (k3d, minikube,
+//                                      kind): the image is loaded with the tool the context
+//                                      names (kind-*, k3d-*, minikube), or pulled from
+//                                      HAIRPIN_E2E_IMAGE when that names one the cluster can pull
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,28 +18,65 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const CLUSTER = 'hairpin-e2e';
-const IMAGE = 'hairpin:e2e';
-// Pinned: the ingress-nginx release whose kind manifest is applied.
-const INGRESS_NGINX =
-  'https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.12.1/deploy/static/provider/kind/deploy.yaml';
+/** A cluster the user names; unset: the kind cluster above, created when missing. */
+const NAMED = process.env['HAIRPIN_E2E_CONTEXT']?.trim() || undefined;
+const CONTEXT = NAMED ?? `kind-${CLUSTER}`;
+/** An image the cluster can pull; unset: built here and loaded into the cluster. */
+const PULLED = process.env['HAIRPIN_E2E_IMAGE']?.trim() || undefined;
+const IMAGE = PULLED ?? 'hairpin:e2e';
+// Pinned: the ingress-nginx release whose manifest is applied: kind's (hostPorts on the
+// node labelled ingress-ready) on the kind cluster, the bare-metal one (a NodePort) elsewhere.
+const INGRESS_NGINX = `https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.12.1/deploy/static/provider/${NAMED === undefined ? 'kind' : 'baremetal'}/deploy.yaml`;
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 function ok(cmd: string, args: string[]): boolean {
   return spawnSync(cmd, args, { stdio: 'ignore', timeout: 20_000 }).status === 0;
 }
 
-function whyNot(): string | undefined {
-  for (const tool of ['docker', 'kind', 'kubectl']) {
-    if (!ok('sh', ['-c', `command -v ${tool}`])) return `${tool} is not installed`;
+/** How the image gets into a named cluster: by the tool its context's name says. */
+function loader(context: string): { tool: string; args: string[] } | undefined {
+  const kind = /^kind-(.+)$/.exec(context);
+  if (kind !== null)
+    return { tool: 'kind', args: ['load', 'docker-image', IMAGE, '--name', kind[1]!] };
+  const k3d = /^k3d-(.+)$/.exec(context);
+  if (k3d !== null) return { tool: 'k3d', args: ['image', 'import', IMAGE, '--cluster', k3d[1]!] };
+  // minikube names the context after its profile (default "minikube").
+  if (
+    ok('sh', ['-c', 'command -v minikube']) &&
+    ok('minikube', ['profile', 'list', '-o', 'json'])
+  ) {
+    return { tool: 'minikube', args: ['image', 'load', IMAGE, '--profile', context] };
   }
-  if (!ok('docker', ['info'])) return 'no Docker engine is reachable';
+  return undefined;
+}
+
+function whyNot(): string | undefined {
+  const installed = (tool: string) => ok('sh', ['-c', `command -v ${tool}`]);
+  if (NAMED === undefined) {
+    for (const tool of ['docker', 'kind', 'kubectl'])
+      if (!installed(tool)) return `${tool} is not installed`;
+    return ok('docker', ['info']) ? undefined : 'no Docker engine is reachable';
+  }
+  if (!installed('kubectl')) return 'kubectl is not installed';
+  if (!ok('kubectl', ['--context', NAMED, '--request-timeout=10s', 'get', '--raw', '/readyz'])) {
+    return `the cluster of context ${NAMED} is not reachable`;
+  }
+  if (PULLED !== undefined) return undefined;
+  if (!installed('docker') || !ok('docker', ['info'])) {
+    return 'no Docker engine is reachable to build the image; or set HAIRPIN_E2E_IMAGE';
+  }
+  if (loader(NAMED) === undefined) {
+    return `no way to load an image into context ${NAMED} (kind-*, k3d-* or minikube); set HAIRPIN_E2E_IMAGE to an image it can pull`;
+  }
   return undefined;
 }
 
 const skipReason = whyNot();
 if (skipReason !== undefined) {
   process.stdout.write(
-    `e2e: skipped (${skipReason}); the kind suite needs docker, kind and kubectl\n`,
+    NAMED === undefined
+      ? `e2e: skipped (${skipReason}); the kind suite needs docker, kind and kubectl, or HAIRPIN_E2E_CONTEXT naming a cluster\n`
+      : `e2e: skipped (${skipReason}); HAIRPIN_E2E_CONTEXT=${NAMED} needs kubectl and a reachable cluster\n`,
   );
 }
 
@@ -46,11 +88,12 @@ function run(cmd: string, args: string[], input?: string): string {
     timeout: 600_000,
   });
 }
-const kubectl = (...args: string[]) => run('kubectl', ['--context', `kind-${CLUSTER}`, ...args]);
+const kubectl = (...args: string[]) => run('kubectl', ['--context', CONTEXT, ...args]);
 const corefile = () =>
   kubectl('-n', 'kube-system', 'get', 'configmap', 'coredns', '-o', 'jsonpath={.data.Corefile}');
-const apply = (yaml: string) =>
-  run('kubectl', ['--context', `kind-${CLUSTER}`, 'apply', '-f', '-'], yaml);
+const apply = (yaml: string) => run('kubectl', ['--context', CONTEXT, 'apply', '-f', '-'], yaml);
+const remove = (yaml: string) =>
+  run('kubectl', ['--context', CONTEXT, 'delete', '--ignore-not-found', '-f', '-'], yaml);
 
 async function eventually<T>(what: string, fn: () => T, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -65,6 +108,18 @@ async function eventually<T>(what: string, fn: () => T, timeoutMs = 180_000): Pr
     await new Promise((r) => setTimeout(r, 3_000));
   }
 }
+
+const HAIRPIN_MANIFESTS = [
+  '00-namespace.yaml',
+  '10-relay.yaml',
+  '20-dns-controller.yaml',
+  'hosts-agent/hosts-agent.yaml',
+];
+const manifest = (file: string) =>
+  readFileSync(join(repo, 'manifests', file), 'utf8').replaceAll(
+    'ghcr.io/hairpin-dev/hairpin:0.1.0',
+    IMAGE,
+  );
 
 /** Runs a command in a throwaway pod; returns its output. */
 function inPod(name: string, command: string): string {
@@ -89,7 +144,7 @@ describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
   let created = false;
 
   beforeAll(() => {
-    if (!run('kind', ['get', 'clusters']).split('\n').includes(CLUSTER)) {
+    if (NAMED === undefined && !run('kind', ['get', 'clusters']).split('\n').includes(CLUSTER)) {
       const config = join(mkdtempSync(join(tmpdir(), 'hairpin-kind-')), 'kind.yaml');
       writeFileSync(
         config,
@@ -98,8 +153,19 @@ describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
       run('kind', ['create', 'cluster', '--name', CLUSTER, '--config', config, '--wait', '180s']);
       created = true;
     }
-    run('docker', ['build', '-t', IMAGE, repo]);
-    run('kind', ['load', 'docker-image', IMAGE, '--name', CLUSTER]);
+    if (PULLED === undefined) {
+      const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' });
+      run('docker', [
+        'build',
+        '-t',
+        IMAGE,
+        '--build-arg',
+        `HAIRPIN_COMMIT=${commit.status === 0 ? commit.stdout.trim() : 'unknown'}`,
+        repo,
+      ]);
+      const load = loader(CONTEXT)!;
+      run(load.tool, load.args);
+    }
 
     // ingress-nginx expecting the PROXY protocol, as behind a cloud load balancer.
     apply(run('curl', ['-fsSL', INGRESS_NGINX]));
@@ -134,20 +200,8 @@ describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
       '--timeout=300s',
     );
 
-    // hairpin from manifests/, with the image built here.
-    for (const file of [
-      '00-namespace.yaml',
-      '10-relay.yaml',
-      '20-dns-controller.yaml',
-      'hosts-agent/hosts-agent.yaml',
-    ]) {
-      apply(
-        readFileSync(join(repo, 'manifests', file), 'utf8').replaceAll(
-          'ghcr.io/hairpin-dev/hairpin:0.1.0',
-          IMAGE,
-        ),
-      );
-    }
+    // hairpin from manifests/, with the image built here (or the one named).
+    for (const file of HAIRPIN_MANIFESTS) apply(manifest(file));
     for (const d of [
       'deployment/hairpin-relay',
       'deployment/hairpin-dns-controller',
@@ -171,8 +225,14 @@ describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
   }, 1_800_000);
 
   afterAll(() => {
-    if (created && process.env['HAIRPIN_E2E_KEEP'] !== '1')
-      run('kind', ['delete', 'cluster', '--name', CLUSTER]);
+    if (process.env['HAIRPIN_E2E_KEEP'] === '1') return;
+    if (created) run('kind', ['delete', 'cluster', '--name', CLUSTER]);
+    else if (NAMED !== undefined) {
+      // Someone's cluster: take away what the suite installed (the Ingress is gone already).
+      kubectl('delete', 'deployment,service', 'echo', '--ignore-not-found');
+      for (const file of HAIRPIN_MANIFESTS.toReversed()) remove(manifest(file));
+      remove(run('curl', ['-fsSL', INGRESS_NGINX]));
+    }
   }, 600_000);
 
   test('without the header the ingress refuses a plain request (the hairpin problem)', () => {
@@ -221,11 +281,21 @@ describe.skipIf(skipReason !== undefined)('hairpin on kind', () => {
   }, 600_000);
 
   test("the hosts agent writes the node's /etc/hosts", async () => {
-    const node = `${CLUSTER}-worker`;
+    // Read through an agent pod's mount of its node's file, which works on any cluster (the
+    // image has no shell: node reads it).
     await eventually('managed line on the node', () => {
-      expect(run('docker', ['exec', node, 'cat', '/etc/hosts'])).toMatch(
-        / echo\.hairpin\.test # managed by hairpin/,
-      );
+      expect(
+        kubectl(
+          '-n',
+          'hairpin',
+          'exec',
+          'daemonset/hairpin-hosts-agent',
+          '--',
+          '/nodejs/bin/node',
+          '-e',
+          "process.stdout.write(require('fs').readFileSync('/host/etc/hosts', 'utf8'))",
+        ),
+      ).toMatch(/ echo\.hairpin\.test # managed by hairpin/);
     });
   }, 300_000);
 

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import * as agentMetrics from '../../packages/hosts-agent/src/metrics.ts';
 import * as controllerMetrics from '../../packages/dns-controller/src/metrics.ts';
 import * as relayMetrics from '../../packages/relay/src/metrics.ts';
+import { registerBuildInfo } from '../../packages/shared/src/runtime/build-info.ts';
 import { lookups, manifestFiles, type Obj } from './properties.ts';
 
 const { named } = lookups(manifestFiles().docs);
@@ -55,6 +56,8 @@ async function registered(): Promise<Map<string, readonly string[]>> {
     for (const [name, create] of Object.entries(module))
       if (/^create\w*Metrics$/.test(name)) (create as (r: Registry) => unknown)(registry);
   relayMetrics.createRelayMetrics(registry).route('0.0.0.0:8080').results.fill(1);
+  // Every component's run.ts registers it (runtime/build-info.ts).
+  registerBuildInfo(registry);
   const names = new Map<string, readonly string[]>();
   for (const m of registry.getMetricsAsArray() as unknown as Collected[]) {
     const { type, values } = await m.get();

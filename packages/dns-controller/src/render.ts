@@ -4,12 +4,14 @@
 // nothing on stdout.
 import {
   applyCorefileHosts,
+  CLUSTER_DOMAIN_FLAG,
   decideHosts,
   ErrorCodes,
   DEFAULT_SOURCE_FILTER,
   flagValue,
   HairpinError,
   hostsFromIngress,
+  NAMESPACE_FLAG,
   namespaceFlag,
   relayFqdn,
   type FlagSpec,
@@ -25,14 +27,34 @@ import {
 import { parseAllDocuments } from 'yaml';
 
 const FLAGS: readonly FlagSpec[] = [
-  { name: 'corefile', env: null },
-  { name: 'host', env: null, repeatable: true },
-  { name: 'ingresses', env: null },
-  { name: 'target', env: null },
-  { name: 'namespace', env: 'POD_NAMESPACE' },
-  { name: 'cluster-domain' },
-  { name: 'extra-directive', env: null, repeatable: true },
+  { name: 'corefile', env: null, arg: 'FILE|-', help: 'the Corefile to edit; - reads stdin' },
+  { name: 'host', env: null, repeatable: true, arg: 'HOST', help: 'a hostname to hairpin' },
+  {
+    name: 'ingresses',
+    env: null,
+    arg: 'FILE|-',
+    help: 'hosts from Ingresses (kubectl get ingress -A -o yaml)',
+  },
+  {
+    name: 'target',
+    env: null,
+    arg: 'FQDN',
+    defaultNote: 'hairpin-relay.<namespace>.svc.<domain>',
+    help: 'the rewrite target',
+  },
+  NAMESPACE_FLAG,
+  CLUSTER_DOMAIN_FLAG,
+  {
+    name: 'extra-directive',
+    env: null,
+    repeatable: true,
+    arg: 'PLUGIN',
+    help: "a custom CoreDNS build's plugin, so its Corefile parses",
+  },
 ];
+
+/** The render flags, for --help (main.ts, commands.ts). */
+export { FLAGS as RENDER_FLAGS };
 
 export const RENDER_USAGE =
   'usage: hairpin-dns-controller render --corefile FILE|- [--host H]... [--ingresses FILE|-] [--target FQDN] [--cluster-domain D]';

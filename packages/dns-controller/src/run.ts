@@ -3,7 +3,12 @@
 // calls it too, against the fake API server.
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { startAdminServer, type AdminServer, type Logger } from '@hairpin/shared/runtime';
+import {
+  registerBuildInfo,
+  startAdminServer,
+  type AdminServer,
+  type Logger,
+} from '@hairpin/shared/runtime';
 import type { ControllerConfig } from './config.ts';
 import { LEASE_DURATION_MS, LEASE_RENEW_MS } from './constants.ts';
 import { DnsController } from './controller.ts';
@@ -33,6 +38,7 @@ export async function runDnsController(
   const { kubeConfig: kc, log } = deps;
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry });
+  registerBuildInfo(registry);
   const controller = new DnsController({
     kubeConfig: kc,
     config,

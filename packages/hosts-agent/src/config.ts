@@ -1,11 +1,13 @@
 // hairpin-hosts-agent configuration: flags with environment twins, parsed once, frozen.
 import {
+  CLUSTER_DOMAIN_FLAG,
   clusterDomainFlag,
   commonConfig,
   COMMON_FLAGS,
   ConfigError,
   durationFlag,
   flagValue,
+  NAMESPACE_FLAG,
   namespaceFlag,
   parseFlags,
   type CommonConfig,
@@ -21,12 +23,17 @@ export interface AgentConfig extends CommonConfig {
 }
 
 export const AGENT_FLAGS: readonly FlagSpec[] = [
-  { name: 'namespace', env: 'POD_NAMESPACE' },
-  { name: 'hosts-file' },
-  { name: 'resync' },
-  { name: 'resync-seconds', aliasOf: { name: 'resync', unitMs: 1000 } },
-  { name: 'cluster-domain' },
-  { name: 'node-name' },
+  { ...NAMESPACE_FLAG, help: 'where the ConfigMap hairpin-hosts lives' },
+  { name: 'hosts-file', arg: 'PATH', default: '/etc/hosts', help: "the node's hosts file" },
+  {
+    name: 'resync',
+    arg: 'DURATION',
+    default: '1m',
+    help: "re-reads the node's file this often and repairs the managed lines",
+  },
+  { name: 'resync-seconds', aliasOf: { name: 'resync', unitMs: 1000 }, arg: 'DURATION' },
+  { ...CLUSTER_DOMAIN_FLAG, help: 'names under it are never written' },
+  { name: 'node-name', arg: 'NAME', help: 'for the logs' },
   ...COMMON_FLAGS,
 ];
 

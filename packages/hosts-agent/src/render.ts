@@ -2,7 +2,7 @@
 // a pure command. Hosts file in (file or stdin), edited file out; no hosts means every
 // managed line removed. Bad input: exit 2, a message on stderr, nothing on stdout.
 import { isIP } from 'node:net';
-import { applyHostsFile, flagValue, type FlagSpec } from '@hairpin/shared';
+import { applyHostsFile, CLUSTER_DOMAIN_FLAG, flagValue, type FlagSpec } from '@hairpin/shared';
 import {
   hostsFromFlags,
   readInput,
@@ -13,11 +13,14 @@ import {
 } from '@hairpin/shared/runtime';
 
 const FLAGS: readonly FlagSpec[] = [
-  { name: 'hosts-file', env: null },
-  { name: 'ip', env: null },
-  { name: 'host', env: null, repeatable: true },
-  { name: 'cluster-domain' },
+  { name: 'hosts-file', env: null, arg: 'FILE|-', help: 'the hosts file to edit; - reads stdin' },
+  { name: 'ip', env: null, arg: 'IP', help: "the relay Service's ClusterIP" },
+  { name: 'host', env: null, repeatable: true, arg: 'HOST', help: 'a hostname to point at --ip' },
+  CLUSTER_DOMAIN_FLAG,
 ];
+
+/** The render flags, for --help (main.ts, commands.ts). */
+export { FLAGS as RENDER_FLAGS };
 
 export const RENDER_USAGE =
   'usage: hairpin-hosts-agent render --hosts-file FILE|- --ip IP [--host H]...';

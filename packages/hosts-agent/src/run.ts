@@ -2,7 +2,12 @@
 // runHostsAgent with the parsed config; the tests call it too, against the fake API server.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { startAdminServer, type AdminServer, type Logger } from '@hairpin/shared/runtime';
+import {
+  registerBuildInfo,
+  startAdminServer,
+  type AdminServer,
+  type Logger,
+} from '@hairpin/shared/runtime';
 import { HostsAgent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
 import { createAgentMetrics } from './metrics.ts';
@@ -27,6 +32,7 @@ export async function runHostsAgent(
   const log = deps.log.child({ node: config.nodeName });
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry });
+  registerBuildInfo(registry);
   const agent = new HostsAgent({
     kubeConfig: deps.kubeConfig,
     namespace: config.namespace,

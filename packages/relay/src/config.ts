@@ -46,18 +46,65 @@ export interface RelayConfig extends CommonConfig {
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export const RELAY_FLAGS: readonly FlagSpec[] = [
-  { name: 'listen', env: 'RELAY_ROUTES', repeatable: true },
-  { name: 'proxy-protocol' },
-  { name: 'connect-timeout' },
-  { name: 'idle-timeout' },
-  { name: 'max-connections' },
-  { name: 'drain-timeout' },
-  { name: 'resolve-interval' },
-  { name: 'hold-nx' },
-  { name: 'workers', envAliases: ['RELAY_WORKERS'] },
+  {
+    name: 'listen',
+    env: 'RELAY_ROUTES',
+    repeatable: true,
+    arg: 'HOST:PORT=TARGET_HOST:TARGET_PORT',
+    help: 'a route; replaces --target-server; IPv6 in brackets: [::]:8080=[fd00::10]:80',
+  },
+  {
+    name: 'proxy-protocol',
+    arg: 'v1|v2',
+    default: 'v1',
+    help: 'PROXY header version: v1 (text) or v2 (binary)',
+  },
+  { name: 'connect-timeout', arg: 'DURATION', default: '5s', help: 'upstream connect timeout' },
+  {
+    name: 'idle-timeout',
+    arg: 'DURATION',
+    default: '10m',
+    help: 'closes a connection with no traffic either way for this long',
+  },
+  {
+    name: 'max-connections',
+    arg: 'N',
+    default: String(DEFAULT_MAX_CONNECTIONS),
+    help: 'concurrent connections per process, lowered to what the open-file limit allows',
+  },
+  {
+    name: 'drain-timeout',
+    arg: 'DURATION',
+    default: '25s',
+    help: 'after SIGTERM, time open connections get to finish',
+  },
+  {
+    name: 'resolve-interval',
+    arg: 'DURATION',
+    default: '10s',
+    help: "how often the target's DNS name is re-resolved",
+  },
+  {
+    name: 'hold-nx',
+    arg: 'DURATION',
+    default: '30s',
+    help: "how long the last answer is used after the target's name stops existing",
+  },
+  {
+    name: 'workers',
+    envAliases: ['RELAY_WORKERS'],
+    arg: 'N|auto',
+    default: '1',
+    help: 'worker processes, each binding the ports; auto: one per CPU',
+  },
   ...COMMON_FLAGS,
   // hairpin-proxy compatibility: TARGET_SERVER=host routes :8080->host:80, :8443->host:443.
-  { name: 'target-server', env: 'TARGET_SERVER' },
+  {
+    name: 'target-server',
+    env: 'TARGET_SERVER',
+    arg: 'HOST',
+    help: 'hairpin-proxy compatible: routes 0.0.0.0:8080 to HOST:80 and 0.0.0.0:8443 to HOST:443',
+  },
 ];
 
 function isUnspecified(host: string): boolean {

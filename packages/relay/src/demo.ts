@@ -3,17 +3,29 @@
 // backend answers with the client address it read from the header.
 import { createServer as createHttpServer, get } from 'node:http';
 import { createServer, type Socket } from 'node:net';
-import { ConfigError, flagValue, parseFlags, StartupError } from '@hairpin/shared';
+import { ConfigError, flagValue, parseFlags, StartupError, type FlagSpec } from '@hairpin/shared';
 import { createLogger, listenFailure, untilSignal } from '@hairpin/shared/runtime';
 import { loadConfig } from './config.ts';
 import { readProxyHeader, type ReceivedHeader } from './proxy-receiver.ts';
 import { runRelay } from './run.ts';
 
-const DEMO_FLAGS = [
-  { name: 'port', env: null },
-  { name: 'backend-port', env: null },
-  { name: 'admin-port', env: null },
-  { name: 'proxy-protocol', env: null },
+export const DEMO_FLAGS: readonly FlagSpec[] = [
+  { name: 'port', env: null, arg: 'PORT', default: '8080', help: "the relay's port on 127.0.0.1" },
+  {
+    name: 'backend-port',
+    env: null,
+    arg: 'PORT',
+    default: '8081',
+    help: "the demo backend's port on 127.0.0.1 (0: any free port)",
+  },
+  {
+    name: 'admin-port',
+    env: null,
+    arg: 'PORT',
+    default: '9090',
+    help: 'the admin port on 127.0.0.1: /metrics, /healthz, /readyz',
+  },
+  { name: 'proxy-protocol', env: null, arg: 'v1|v2', default: 'v1', help: 'PROXY header version' },
 ];
 
 export async function startDemoBackend(

@@ -2,7 +2,8 @@
 // PROXY-protocol relay (docs/relay.md), or `hairpin-relay demo`.
 import cluster from 'node:cluster';
 import { Registry } from 'prom-client';
-import { createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';
+import { answerCommandLine, createLogger, runCli, untilSignal } from '@hairpin/shared/runtime';
+import { DEMO_COMMAND, RELAY_COMMAND } from './commands.ts';
 import { loadConfig } from './config.ts';
 import { runDemo } from './demo.ts';
 import { runRelay } from './run.ts';
@@ -11,7 +12,12 @@ import { runPrimary, runWorker } from './workers.ts';
 const argv = process.argv.slice(2);
 
 await runCli(async () => {
-  if (argv[0] === 'demo') return runDemo(argv.slice(1), process.stdout);
+  if (argv[0] === 'demo') {
+    const args = argv.slice(1);
+    return answerCommandLine(args, DEMO_COMMAND, process) ?? runDemo(args, process.stdout);
+  }
+  const answered = answerCommandLine(argv, RELAY_COMMAND, process);
+  if (answered !== undefined) return answered;
   const config = loadConfig(argv, process.env);
   const log = createLogger({ level: config.logLevel, name: 'hairpin-relay' });
   if (config.workers > 1) {

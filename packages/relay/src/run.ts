@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '@hairpin/shared/runtime';
-import { startAdminServer, type AdminServer } from '@hairpin/shared/runtime';
+import { registerBuildInfo, startAdminServer, type AdminServer } from '@hairpin/shared/runtime';
 import { DEFAULT_MAX_CONNECTIONS, type RelayConfig } from './config.ts';
 import { createRelayMetrics } from './metrics.ts';
 import { createRelay, type Relay } from './relay.ts';
@@ -77,6 +77,7 @@ export async function runRelay(
 ): Promise<RunningRelay> {
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry });
+  registerBuildInfo(registry);
   const log = deps.log;
   const relay = createRelay({
     routes: config.routes,

@@ -51,6 +51,12 @@ describe('parseFlags', () => {
       '--admin given more than once',
       '--hosts-file needs a value',
     ]);
+    // The ones about the command line's shape, which a CLI answers alone (runtime/command.ts).
+    expect(f.usageErrors).toEqual([
+      'unknown flag --nope',
+      '--admin needs a value',
+      '--hosts-file needs a value',
+    ]);
   });
 });
 

@@ -19,6 +19,18 @@ export interface FlagSpec {
    * flag itself is not given; a bare number in it counts in `unitMs` (e.g. --debounce-ms).
    */
   readonly aliasOf?: { readonly name: string; readonly unitMs: number };
+  /** What the value looks like in --help: `HOST:PORT`, `v1|v2`, `DURATION`. Default VALUE. */
+  readonly arg?: string;
+  /**
+   * The value used when the flag is not given, as written on the command line: giving
+   * `--name <default>` changes nothing (the config tests check it). Shown by --help and in
+   * the docs' tables (test/docs checks them against it).
+   */
+  readonly default?: string;
+  /** When the default is not one fixed value: how it is chosen ("from /etc/resolv.conf, ..."). */
+  readonly defaultNote?: string;
+  /** One line for --help: what the flag does. */
+  readonly help?: string;
 }
 
 export interface ParsedFlags {
@@ -26,6 +38,11 @@ export interface ParsedFlags {
   readonly values: ReadonlyMap<string, readonly string[]>;
   readonly positionals: readonly string[];
   readonly problems: readonly string[];
+  /**
+   * The problems with the command line's shape (an unknown flag, a flag without its value),
+   * also in `problems`: a CLI answers the first alone, pointing at --help (runtime/command.ts).
+   */
+  readonly usageErrors: readonly string[];
 }
 
 export function envNameOf(spec: FlagSpec): string | null {
@@ -42,6 +59,7 @@ export function parseFlags(
   const fromArgs = new Map<string, string[]>();
   const positionals: string[] = [];
   const problems: string[] = [];
+  const usageErrors: string[] = [];
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -58,6 +76,7 @@ export function parseFlags(
     const spec = byName.get(name);
     if (spec === undefined) {
       problems.push(`unknown flag --${name}`);
+      usageErrors.push(`unknown flag --${name}`);
       continue;
     }
     let value: string;
@@ -69,6 +88,7 @@ export function parseFlags(
       const next = argv[i + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) {
         problems.push(`--${name} needs a value`);
+        usageErrors.push(`--${name} needs a value`);
         continue;
       }
       value = next;
@@ -105,7 +125,7 @@ export function parseFlags(
         : [raw.trim()],
     );
   }
-  return { values, positionals, problems };
+  return { values, positionals, problems, usageErrors };
 }
 
 /** The single value of a flag, if given. */
@@ -130,13 +150,20 @@ export function formatHostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /** Flags every component has: the admin endpoint and the log level. */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
-  { name: 'admin', env: 'ADMIN_ADDR' },
-  { name: 'log-level' },
+  {
+    name: 'admin',
+    env: 'ADMIN_ADDR',
+    arg: 'IP:PORT',
+    default: '0.0.0.0:9090',
+    help: '/metrics, /healthz, /readyz (and the probes)',
+  },
+  { name: 'log-level', arg: LOG_LEVELS.join('|'), default: 'info', help: 'log level' },
 ];
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface CommonConfig {
@@ -163,6 +190,15 @@ export function commonConfig(flags: ParsedFlags, problems: string[]): CommonConf
     logLevel: logLevel ?? 'info',
   };
 }
+
+/** --namespace with its historical twin POD_NAMESPACE (the manifests set it from the pod). */
+export const NAMESPACE_FLAG: FlagSpec = {
+  name: 'namespace',
+  env: 'POD_NAMESPACE',
+  arg: 'NS',
+  default: 'hairpin',
+  help: "hairpin's namespace",
+};
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -256,6 +292,14 @@ export function integerFlag(
 }
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/** --cluster-domain, read by clusterDomainFlag. */
+export const CLUSTER_DOMAIN_FLAG: FlagSpec = {
+  name: 'cluster-domain',
+  arg: 'DOMAIN',
+  defaultNote: `from /etc/resolv.conf, else ${DEFAULT_CLUSTER_DOMAIN}`,
+  help: 'names under it are never hairpinned',
+};
 
 /** `search hairpin.svc.cluster.local svc.cluster.local cluster.local` → cluster.local */
 export function clusterDomainFromResolvConf(text: string): string | undefined {

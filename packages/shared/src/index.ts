@@ -48,6 +48,7 @@ export {
   type SourceFilter,
 } from './sources.ts';
 export {
+  CLUSTER_DOMAIN_FLAG,
   clusterDomainFlag,
   clusterDomainFromResolvConf,
   commonConfig,
@@ -60,6 +61,7 @@ export {
   integerFlag,
   formatHostPort,
   LOG_LEVELS,
+  NAMESPACE_FLAG,
   namespaceFlag,
   parseDuration,
   parseFlags,
@@ -70,6 +72,13 @@ export {
   type LogLevel,
   type ParsedFlags,
 } from './flags.ts';
+export {
+  flagDescription,
+  flagSyntax,
+  formatHelp,
+  type CommandHelp,
+  type FlagSection,
+} from './help.ts';
 export { MANAGED_MARKER, LEGACY_MARKER } from './markers.ts';
 export { microTime } from './micro-time.ts';
 export { bytesFromText, textFromBytes } from './file-bytes.ts';

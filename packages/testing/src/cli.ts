@@ -1,8 +1,8 @@
 // Test support for the components' CLIs: in-process streams, and running a built bundle.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 
@@ -157,6 +157,115 @@ export async function adminStartupMismatches(
     }
   } finally {
     await taken.close();
+  }
+  return mismatches;
+}
+
+/** A flag as the components declare it (FlagSpec in @hairpin/shared), the fields --help shows. */
+export interface HelpFlag {
+  readonly name: string;
+  readonly env?: string | null;
+  readonly envAliases?: readonly string[];
+  readonly default?: string;
+  readonly defaultNote?: string;
+}
+
+/**
+ * How a --help text differs from the contract (DESIGN.md, CLIs): a usage line naming the
+ * command first; each flag on exactly one line of its own, with its default and its
+ * environment twin(s) on that line. [] when it does not differ. Reads the text as a user
+ * would, not through the code that wrote it.
+ */
+export function helpMismatches(
+  text: string,
+  command: string,
+  flags: readonly HelpFlag[],
+): string[] {
+  const mismatches: string[] = [];
+  const lines = text.split('\n');
+  if (!lines[0]?.startsWith(`usage: ${command}`)) {
+    mismatches.push(`first line ${JSON.stringify(lines[0])} is not "usage: ${command} ..."`);
+  }
+  if (flags.length === 0) mismatches.push('no flags given to check');
+  for (const flag of flags) {
+    const own = lines.filter((l) => new RegExp(`^  --${flag.name}(\\s|$)`).test(l));
+    if (own.length !== 1) {
+      mismatches.push(`--${flag.name}: ${own.length} lines (want 1)`);
+      continue;
+    }
+    const line = own[0]!;
+    const want: string[] = [];
+    if (flag.default !== undefined) want.push(`(default ${flag.default})`);
+    if (flag.defaultNote !== undefined) want.push(`(default: ${flag.defaultNote})`);
+    const env =
+      flag.env === null ? undefined : (flag.env ?? flag.name.toUpperCase().replaceAll('-', '_'));
+    for (const name of [...(env === undefined ? [] : [env]), ...(flag.envAliases ?? [])]) {
+      want.push(`$${name}`);
+    }
+    for (const w of want) {
+      if (!line.includes(w)) mismatches.push(`--${flag.name}: ${JSON.stringify(line)} lacks ${w}`);
+    }
+  }
+  return mismatches;
+}
+
+/** The version line's parts, or a mismatch: `<binary> <version> (commit <sha|unknown>, node <v>)`. */
+export function parseVersionLine(
+  text: string,
+  binary: string,
+): { version: string; commit: string; node: string } | string {
+  const m = new RegExp(
+    `^${binary} (\\S+) \\(commit ([0-9a-f]{7,64}|unknown), node (\\d+\\.\\d+\\.\\d+)\\)\\n$`,
+  ).exec(text);
+  if (m === null) return `--version printed ${JSON.stringify(text)}`;
+  return { version: m[1]!, commit: m[2]!, node: m[3]! };
+}
+
+/** Whether `commit` is a commit of the repository these tests run in (true without git). */
+export function isKnownCommit(commit: string, cwd: string): boolean {
+  const inGit = spawnSync('git', ['rev-parse', '--git-dir'], { cwd, stdio: 'ignore' });
+  if (inGit.status !== 0) return commit === 'unknown';
+  const r = spawnSync('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd, stdio: 'ignore' });
+  return r.status === 0;
+}
+
+/**
+ * Runs `node <script> ...args` with --help, -h, --version and an unknown flag, and returns
+ * how the answers differ from the contract (DESIGN.md, CLIs): help on stdout, exit 0, each
+ * flag with its default and environment twin; the version with the git commit the bundle
+ * was built from (a commit of this repository); an unknown flag: exit 2 and one line on
+ * stderr pointing at --help. [] when none.
+ */
+export async function cliContractMismatches(
+  script: string,
+  args: readonly string[],
+  command: string,
+  flags: readonly HelpFlag[],
+): Promise<string[]> {
+  const mismatches: string[] = [];
+  const help = await runNode(script, [...args, '--help']);
+  if (help.code !== 0 || help.stderr !== '') {
+    mismatches.push(`--help: exit ${help.code}, stderr ${JSON.stringify(help.stderr)}`);
+  }
+  mismatches.push(...helpMismatches(help.stdout, command, flags).map((m) => `--help: ${m}`));
+  const short = await runNode(script, [...args, '-h']);
+  if (short.code !== 0 || short.stdout !== help.stdout) mismatches.push('-h differs from --help');
+
+  const version = await runNode(script, [...args, '--version']);
+  const binary = command.split(' ')[0]!;
+  const parsed = parseVersionLine(version.stdout, binary);
+  if (version.code !== 0 || typeof parsed === 'string') {
+    mismatches.push(`--version: exit ${version.code}, ${JSON.stringify(version.stdout)}`);
+  } else if (!isKnownCommit(parsed.commit, dirname(script))) {
+    mismatches.push(`--version: commit ${parsed.commit} is not a commit of this repository`);
+  }
+
+  const unknown = await runNode(script, [...args, '--no-such-flag']);
+  const want = `error: unknown flag --no-such-flag; see ${command} --help\n`;
+  if (unknown.code !== 2 || unknown.stderr !== want || unknown.stdout !== '') {
+    mismatches.push(
+      `unknown flag: exit ${unknown.code} (want 2), stderr ${JSON.stringify(unknown.stderr)} (want ${JSON.stringify(want)})`,
+    );
   }
   return mismatches;
 }

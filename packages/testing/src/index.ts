@@ -1,13 +1,18 @@
 // Test support for hairpin's packages (private, never a dependency of production code).
 export {
   adminStartupMismatches,
+  cliContractMismatches,
+  helpMismatches,
+  isKnownCommit,
   kubeStartupMismatches,
   captureIO,
   occupiedPort,
   runNode,
   unreachableKubeconfig,
+  parseVersionLine,
   UNAVAILABLE_ADDRESS,
   type CapturedIO,
+  type HelpFlag,
   type RunResult,
 } from './cli.ts';
 export {

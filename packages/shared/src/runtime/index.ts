@@ -7,6 +7,8 @@ export {
   type AdminServerOptions,
 } from './admin-server.ts';
 export { runCli, untilSignal } from './cli.ts';
+export { answerCommandLine, type CommandOptions } from './command.ts';
+export { BUILD_INFO, registerBuildInfo, versionLine, type BuildInfo } from './build-info.ts';
 export { listenFailure } from './startup-error.ts';
 export { processIO, readInput, type CliIO } from './input.ts';
 export { hostsFromFlags, RenderFailure, renderFlags, runRenderCommand } from './render.ts';
