@@ -16,7 +16,13 @@ import { HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
 import { ResilientInformer, type ListResult } from '@hairpin/shared/kube';
 import { isNotFound, type Logger } from '@hairpin/shared/runtime';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
-import { INFORMER_BACKOFF } from './constants.ts';
+import {
+  projectGateway,
+  projectIngress,
+  projectRoute,
+  projectService,
+} from './cache-projection.ts';
+import { INFORMER_BACKOFF, LIST_PAGE_SIZE } from './constants.ts';
 import type { Snapshot } from './plan.ts';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -52,11 +58,19 @@ export class ControllerCaches {
     const core = kc.makeApiClient(CoreV1Api);
     const networking = kc.makeApiClient(NetworkingV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.ingresses = this.informer('ingresses', '/apis/networking.k8s.io/v1/ingresses', () =>
-      networking.listIngressForAllNamespaces(),
+    this.ingresses = this.informer(
+      'ingresses',
+      '/apis/networking.k8s.io/v1/ingresses',
+      paged((page) => networking.listIngressForAllNamespaces(page), projectIngress),
+      undefined,
+      projectIngress,
     );
-    this.services = this.informer('services', '/api/v1/services', () =>
-      core.listServiceForAllNamespaces(),
+    this.services = this.informer(
+      'services',
+      '/api/v1/services',
+      paged((page) => core.listServiceForAllNamespaces(page), projectService),
+      undefined,
+      projectService,
     );
     const configMap = (namespace: string, name: string) => {
       const fieldSelector = `metadata.name=${name}`;
@@ -78,6 +92,7 @@ export class ControllerCaches {
     path: string,
     list: () => Promise<ListResult<T>>,
     fieldSelector?: string,
+    transform?: (object: T) => T,
   ): Informer<T> {
     return new ResilientInformer<T>({
       name,
@@ -90,6 +105,7 @@ export class ControllerCaches {
       minBackoffMs: INFORMER_BACKOFF.minMs,
       maxBackoffMs: INFORMER_BACKOFF.maxMs,
       ...(fieldSelector === undefined ? {} : { fieldSelector }),
+      ...(transform === undefined ? {} : { transform }),
     });
   }
 
@@ -147,19 +163,25 @@ export class ControllerCaches {
   /** Gateway API: watched once its CRDs are served; looked for at start and periodically. */
   private async discoverGatewayApi(): Promise<void> {
     if (this.stopped || this.gateways !== undefined) return;
-    const list = (plural: string, limit?: number) =>
+    const list = (plural: string, page: { limit?: number; _continue?: string }) =>
       this.custom.listClusterCustomObject({
         group: GATEWAY_GROUP,
         version: 'v1',
         plural,
-        ...(limit === undefined ? {} : { limit }),
+        ...page,
       }) as Promise<ListResult<KubernetesObject>>;
     try {
-      await list('gateways', 1);
-      const make = (plural: string) =>
-        this.informer(plural, `/apis/${GATEWAY_GROUP}/v1/${plural}`, () => list(plural));
-      this.gateways = make('gateways');
-      this.routes = make('httproutes');
+      await list('gateways', { limit: 1 });
+      const make = (plural: string, transform: (o: KubernetesObject) => KubernetesObject) =>
+        this.informer(
+          plural,
+          `/apis/${GATEWAY_GROUP}/v1/${plural}`,
+          paged((page) => list(plural, page), transform),
+          undefined,
+          transform,
+        );
+      this.gateways = make('gateways', projectGateway);
+      this.routes = make('httproutes', projectRoute);
       this.gateways.start();
       this.routes.start();
       this.log.info('Gateway API found: watching Gateways and HTTPRoutes');
@@ -173,4 +195,33 @@ export class ControllerCaches {
     );
     this.discoveryTimer.unref();
   }
+}
+
+/**
+ * A list in pages of LIST_PAGE_SIZE (limit/continue, one consistent snapshot), so that the
+ * first list at 20,000 hosts never holds the whole response and its parse at once: each
+ * page is projected by the informer's transform before the next is read.
+ */
+function paged<T>(
+  listPage: (page: { limit: number; _continue?: string }) => Promise<{
+    items: T[];
+    metadata?: { resourceVersion?: string; _continue?: string } | undefined;
+  }>,
+  project: (item: T) => T,
+): () => Promise<ListResult<T>> {
+  return async () => {
+    const items: T[] = [];
+    let resourceVersion: string | undefined;
+    let next: string | undefined;
+    do {
+      const page = await listPage({
+        limit: LIST_PAGE_SIZE,
+        ...(next === undefined ? {} : { _continue: next }),
+      });
+      for (const item of page.items) items.push(project(item));
+      resourceVersion ??= page.metadata?.resourceVersion;
+      next = page.metadata?._continue || undefined;
+    } while (next !== undefined);
+    return { items, metadata: { ...(resourceVersion === undefined ? {} : { resourceVersion }) } };
+  };
 }

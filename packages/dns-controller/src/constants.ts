@@ -47,3 +47,10 @@ export const LEASE_RENEW_MS = 2_000;
 export const HOSTNAME_REFUSED = 'HostnameRefused';
 /** Its message: this, then the policy's message (which quotes the name first). */
 export const HOSTNAME_REFUSED_PREFIX = 'hairpin will not route this host: ';
+
+/** The Warning Event on each target ConfigMap while hosts are left out because DNS is full. */
+export const HOSTS_NOT_SERVED = 'HostsNotServed';
+
+/** Informers list in pages of this many objects: the first list of 20,000 hosts never holds
+ * one huge response and its parse at once (the peak that crossed the memory limit). */
+export const LIST_PAGE_SIZE = 500;

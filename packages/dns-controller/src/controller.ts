@@ -20,7 +20,14 @@ import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { decideSnapshot, planReconcile, type ReconcilePlan, type Snapshot } from './plan.ts';
 import { Reporter } from './reporter.ts';
-import { buildStatus, ConfigMapWriteLog, type StatusReport, type WriteResult } from './status.ts';
+import { isInvalid, RefusedWrites } from './refused-writes.ts';
+import {
+  buildStatus,
+  ConfigMapWriteLog,
+  describeError,
+  type StatusReport,
+  type WriteResult,
+} from './status.ts';
 
 export interface ControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -44,6 +51,10 @@ export class DnsController {
   lastHosts: readonly string[] | undefined;
   /** Each target's last outcome, for /status. */
   private readonly writes = new ConfigMapWriteLog();
+  /** The hosts the last plan left out for capacity (for /status). */
+  private notServed: ReadonlySet<string> = new Set();
+  /** Writes the API server refused as invalid (422, 413): not sent again unchanged. */
+  private readonly refusedWrites = new RefusedWrites();
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -52,7 +63,8 @@ export class DnsController {
       work: () => this.reconcile(),
       debounceMs: options.config.debounceMs,
       backoff: RECONCILE_BACKOFF,
-      onError: (err, retryInMs) => log.error({ err, retryInMs }, 'reconcile failed'),
+      onError: (err, retryInMs) =>
+        log.error({ error: describeError(err), retryInMs }, 'reconcile failed'),
     });
     this.caches = new ControllerCaches({ ...options, onChange: () => this.queue.add() });
     this.writer = new ConfigMapWriter({
@@ -90,6 +102,7 @@ export class DnsController {
       leader: this.leading,
       synced: this.caches.synced,
       decision: decideSnapshot(snapshot, this.o.config),
+      notServed: this.notServed,
       writes: this.writes.list(),
       now: new Date(),
     });
@@ -122,15 +135,20 @@ export class DnsController {
       );
       this.reporter.rejected(plan.rejected);
       this.reporter.proxyMode(plan.proxyMode);
+      this.notServed = new Set(plan.notServed);
       const held = this.holdEmpty(plan);
       if (held !== undefined) {
         metrics.reconciles.inc({ result: 'skipped' });
         return held;
       }
+      this.reporter.capacity(plan, [
+        ...snapshot.corefiles,
+        ...(snapshot.importTarget === undefined ? [] : [snapshot.importTarget]),
+      ]);
       const result = await this.carryOut(plan, snapshot);
-      metrics.managedHosts.set(plan.hosts.length);
+      metrics.managedHosts.set(plan.served.length);
       metrics.reconciles.inc({ result: result.kind === 'done' ? 'success' : 'error' });
-      if (result.kind === 'done') this.lastHosts = plan.hosts;
+      if (result.kind === 'done') this.lastHosts = plan.served;
       return result;
     } catch (err) {
       metrics.reconciles.inc({ result: 'error' });
@@ -170,10 +188,20 @@ export class DnsController {
     // For /status: what this pass did to each target it wrote or refused.
     const touched: { target: ConfigMapTarget; result: WriteResult; error?: unknown }[] = [];
     let failed = 0;
+    let invalid = 0;
     for (const w of plan.writes) {
+      // A write the API server refused as invalid cannot succeed until its content or the
+      // ConfigMap changes: not sent again (no full-size write storms), reported once.
+      const before = this.refusedWrites.refusal(w);
+      if (before !== undefined) {
+        invalid++;
+        touched.push({ target: w.target, result: 'failed', error: before });
+        continue;
+      }
       try {
         const options = { cached: w.current, edited: w.data, create: w.create };
         const outcome = await this.writer.apply(w.target, w.edit, options);
+        this.refusedWrites.forget(w);
         this.reporter.editable(w.ref);
         touched.push({
           target: w.target,
@@ -183,10 +211,21 @@ export class DnsController {
       } catch (err) {
         if (err instanceof HairpinError) {
           refused.push({ target: w.target, ref: w.ref, version: undefined, error: err });
+        } else if (isInvalid(err)) {
+          invalid++;
+          this.refusedWrites.remember(w, err);
+          touched.push({ target: w.target, result: 'failed', error: err });
+          this.o.log.error(
+            { configMap: `${w.ref.namespace}/${w.ref.name}`, error: describeError(err) },
+            'write refused by the API server: not retried until the hosts or the ConfigMap change',
+          );
         } else {
           failed++;
           touched.push({ target: w.target, result: 'failed', error: err });
-          this.o.log.error({ err, configMap: `${w.ref.namespace}/${w.ref.name}` }, 'write failed');
+          this.o.log.error(
+            { configMap: `${w.ref.namespace}/${w.ref.name}`, error: describeError(err) },
+            'write failed',
+          );
         }
       }
     }
@@ -209,6 +248,7 @@ export class DnsController {
     );
     if (failed > 0) return retry();
     if (refused.length > 0) return terminal(`${refused.length} ConfigMap(s) cannot be edited`);
+    if (invalid > 0) return terminal(`${invalid} write(s) refused by the API server`);
     return done();
   }
 }

@@ -16,6 +16,8 @@ export interface ControllerMetrics {
   readonly reconciles: Counter<'result'>;
   readonly reconcileSeconds: Histogram;
   readonly managedHosts: Gauge;
+  /** Hosts decided but not served because the ConfigMap would exceed 1 MiB (capacity). */
+  readonly notServedHosts: Gauge;
   readonly rejectedHosts: Counter<'reason'>;
   /** Hosts left out because their load balancer reports ipMode: Proxy (KEP-1860). */
   readonly proxyModeSkipped: Counter;
@@ -40,7 +42,12 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
     }),
     managedHosts: new Gauge({
       name: 'hairpin_dns_managed_hosts',
-      help: 'Hostnames hairpinned now.',
+      help: 'Hostnames hairpinned now (served in DNS and published to the hosts agents).',
+      registers,
+    }),
+    notServedHosts: new Gauge({
+      name: 'hairpin_dns_not_served_hosts',
+      help: 'Hostnames decided but not served: the CoreDNS ConfigMap would exceed 1 MiB (capacity).',
       registers,
     }),
     rejectedHosts: new Counter({

@@ -1,13 +1,20 @@
 // What the controller tells people, each thing once: a refused hostname (log, metric,
-// Event on its object), hosts skipped for ipMode Proxy (log, metric), and a Corefile it
+// Event on its object), hosts skipped for ipMode Proxy (log, metric), hosts left out
+// because DNS is full (log, metric, Event on the ConfigMap), and a Corefile it
 // cannot edit (log, Event on the ConfigMap) — reported again only when the ConfigMap or
 // the error changes, not on every reconcile.
 import type { HairpinError, HostRejection, ObjectRef } from '@hairpin/shared';
 import type { Logger } from '@hairpin/shared/runtime';
-import { HOSTNAME_REFUSED, HOSTNAME_REFUSED_PREFIX, REJECTION_MEMORY } from './constants.ts';
+import type { ConfigMapTarget } from './config.ts';
+import {
+  HOSTNAME_REFUSED,
+  HOSTNAME_REFUSED_PREFIX,
+  HOSTS_NOT_SERVED,
+  REJECTION_MEMORY,
+} from './constants.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import type { ReconcilePlan } from './plan.ts';
+import { configMapRef, type ReconcilePlan } from './plan.ts';
 
 export class Reporter {
   private readonly log: Logger;
@@ -17,6 +24,8 @@ export class Reporter {
   private proxyModeSignature = '';
   /** Per ConfigMap: the version and error last reported as uneditable. */
   private readonly uneditable = new Map<string, string>();
+  /** The capacity shortfall last reported ('' while every host is served). */
+  private capacitySignature = '';
 
   constructor(options: { log: Logger; metrics: ControllerMetrics; events: EventRecorder }) {
     this.log = options.log;
@@ -66,6 +75,41 @@ export class Reporter {
       'Corefile not edited: it cannot be edited safely; waiting for it or the hosts to change',
     );
     this.events.warn(ref, 'CorefileNotEditable', `${err.code}: ${err.message}`);
+  }
+
+  /**
+   * Hosts left out because DNS is full: the gauge always; a log line and one Event on
+   * each target ConfigMap when the shortfall changes (not on every reconcile).
+   */
+  capacity(
+    plan: Pick<ReconcilePlan, 'served' | 'notServed' | 'empty'>,
+    targets: readonly { readonly target: ConfigMapTarget; readonly configMap?: unknown }[],
+  ): void {
+    if (plan.empty.kind !== 'trusted') return;
+    const missing = plan.notServed.length;
+    this.metrics.notServedHosts.set(missing);
+    const signature = missing === 0 ? '' : `${plan.served.length}|${missing}`;
+    if (signature === this.capacitySignature) return;
+    const was = this.capacitySignature;
+    this.capacitySignature = signature;
+    if (missing === 0) {
+      if (was !== '') this.log.info({ served: plan.served.length }, 'every host is served again');
+      return;
+    }
+    const first = plan.notServed.slice(0, 5);
+    this.log.warn(
+      { served: plan.served.length, notServed: missing, firstNotServed: first },
+      'DNS is full: hosts not served (capacity); the oldest objects are served first',
+    );
+    const message =
+      `${missing} of ${plan.served.length + missing} hosts not served: the edited ConfigMap ` +
+      `would exceed the API server's 1 MiB limit. Served: the hosts of the oldest objects ` +
+      `first (creationTimestamp, then namespace/name). First left out: ${first.join(', ')}` +
+      `${missing > first.length ? ', ...' : ''} (all of them: /status or \`hairpin-dns-controller status\`)`;
+    for (const t of targets) {
+      const uid = (t.configMap as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
+      this.events.warn(configMapRef(t.target, uid), HOSTS_NOT_SERVED, message);
+    }
   }
 
   /** The ConfigMap could be edited (again): a later failure is reported anew. */

@@ -7,11 +7,12 @@ import type { DesiredHosts } from './desired-hosts.ts';
 
 /**
  * managed: in the decided host set (rewritten in the Corefile, published to the agents);
+ * not_served: decided, but left out because DNS is full (`reason: capacity`);
  * rejected: refused by the hostname policy; skipped: its load balancer reports
  * `ipMode: Proxy` (KEP-1860), no hairpin needed; filtered: its ingress / gateway class is
  * not selected.
  */
-export type HostState = 'managed' | 'rejected' | 'skipped' | 'filtered';
+export type HostState = 'managed' | 'not_served' | 'rejected' | 'skipped' | 'filtered';
 
 export interface SourceObject {
   readonly kind: string;
@@ -53,7 +54,17 @@ export interface StatusReport {
   readonly configMaps: readonly ConfigMapWrite[];
 }
 
-const STATE_ORDER: readonly HostState[] = ['managed', 'rejected', 'skipped', 'filtered'];
+const STATE_ORDER: readonly HostState[] = [
+  'managed',
+  'not_served',
+  'rejected',
+  'skipped',
+  'filtered',
+];
+
+/** The /status message of a host left out for capacity. */
+export const NOT_SERVED_MESSAGE =
+  "DNS is full: the CoreDNS ConfigMap would exceed the API server's 1 MiB limit; the hosts of the oldest objects are served first";
 
 export function sourceOf(ref: ObjectRef): SourceObject {
   return { kind: ref.kind, namespace: ref.namespace, name: ref.name };
@@ -65,6 +76,8 @@ export function buildStatus(input: {
   readonly leader: boolean;
   readonly synced: boolean;
   readonly decision: DesiredHosts;
+  /** Hosts the last reconcile left out for capacity. */
+  readonly notServed?: ReadonlySet<string>;
   readonly writes: readonly ConfigMapWrite[];
   readonly now: Date;
 }): StatusReport {
@@ -83,7 +96,15 @@ export function buildStatus(input: {
     }
   };
   const { decision } = input;
-  for (const c of decision.accepted) add({ host: c.host, state: 'managed' }, c.ref);
+  const notServed = input.notServed ?? new Set<string>();
+  for (const c of decision.accepted) {
+    add(
+      notServed.has(c.host)
+        ? { host: c.host, state: 'not_served', reason: 'capacity', message: NOT_SERVED_MESSAGE }
+        : { host: c.host, state: 'managed' },
+      c.ref,
+    );
+  }
   for (const r of decision.rejected) {
     add({ host: r.host, state: 'rejected', reason: r.reason, message: r.message }, r.ref);
   }

@@ -15,6 +15,7 @@ import {
   decodePublishedHosts,
   HOSTS_CONFIGMAP_NAME,
   managedHostsFileEntries,
+  NODE_HOSTS_ANNOTATION,
   textFromBytes,
   type HostnamePolicy,
   type PublishedHosts,
@@ -23,6 +24,7 @@ import { ResilientInformer } from '@hairpin/shared/kube';
 import { done, retry, WorkQueue, type Logger, type WorkResult } from '@hairpin/shared/runtime';
 import { editFileInPlace } from './hosts-file-writer.ts';
 import type { AgentMetrics } from './metrics.ts';
+import { capToLines, DEFAULT_MAX_LINES, selectNodeHosts, type NodeHostsMode } from './select.ts';
 
 export interface AgentOptions {
   readonly kubeConfig: KubeConfig;
@@ -34,6 +36,11 @@ export interface AgentOptions {
   readonly metrics: AgentMetrics;
   /** Debounce for bursts of file and API events. */
   readonly debounceMs?: number;
+  /** Which published hosts the node gets (select.ts); default auto, no suffixes. */
+  readonly nodeHosts?: NodeHostsMode;
+  readonly nodeHostSuffixes?: readonly string[];
+  /** At most this many managed lines (default DEFAULT_MAX_LINES). */
+  readonly maxLines?: number;
 }
 
 /** A burst of file events (an editor's save is several) and API events: one check. */
@@ -51,6 +58,8 @@ export class HostsAgent {
   private published: Published = { state: 'unknown' };
   private watchers: FSWatcher[] = [];
   private readonly queue: WorkQueue;
+  /** The line cap last reported ('' while it is not reached). */
+  private capSignature = '';
   /** The file has been brought in line with a known state at least once. */
   synced = false;
   lastError: unknown;
@@ -161,23 +170,47 @@ export class HostsAgent {
     this.queue.add();
   }
 
+  /** The published hosts this node gets: the selection, then the line cap (reported). */
+  private nodeHosts(published: PublishedHosts): readonly string[] {
+    const { log, metrics } = this.options;
+    const selection = selectNodeHosts(published, {
+      mode: this.options.nodeHosts ?? 'auto',
+      suffixes: this.options.nodeHostSuffixes ?? [],
+    });
+    const maxLines = this.options.maxLines ?? DEFAULT_MAX_LINES;
+    const { kept, dropped } = capToLines(published.relayIP, selection.hosts, maxLines);
+    metrics.droppedHosts.set(dropped);
+    const signature = dropped === 0 ? '' : `${kept.length}|${dropped}`;
+    if (signature !== this.capSignature) {
+      this.capSignature = signature;
+      if (dropped > 0) {
+        log.warn(
+          { mode: selection.mode, written: kept.length, notWritten: dropped, maxLines },
+          `the hosts file is full: ${dropped} hosts not written (--max-lines ${maxLines}); select the hosts nodes need with the annotation ${NODE_HOSTS_ANNOTATION}: "true" or --node-host-suffix`,
+        );
+      }
+    }
+    return kept;
+  }
+
   /** Brings the file in line with what is known (the queue runs one at a time). */
   private async sync(): Promise<WorkResult> {
     const known = this.published;
     if (known.state === 'unknown') return done();
     const { hostsFile, log, metrics } = this.options;
+    const hosts = known.state === 'gone' ? [] : this.nodeHosts(known.value);
     try {
       const result = await editFileInPlace(hostsFile, (text) =>
         known.state === 'gone'
           ? applyHostsFile(text, '', [])
-          : applyHostsFile(text, known.value.relayIP, known.value.hosts),
+          : applyHostsFile(text, known.value.relayIP, hosts),
       );
       if (result === 'written') {
         metrics.writes.inc({ result: 'written' });
         log.info(
           known.state === 'gone'
             ? { hostsFile }
-            : { hostsFile, relayIP: known.value.relayIP, hosts: known.value.hosts.length },
+            : { hostsFile, relayIP: known.value.relayIP, hosts: hosts.length },
           'hosts file updated',
         );
       }

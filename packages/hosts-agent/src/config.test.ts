@@ -10,8 +10,19 @@ test('defaults, env twins, flags win', () => {
     resyncMs: 60_000,
     clusterDomain: 'cluster.local',
     nodeName: '',
+    nodeHosts: 'auto',
+    nodeHostSuffixes: [],
+    maxLines: 100,
     logLevel: 'info',
   });
+  expect(
+    loadConfig(['--node-hosts', 'selected', '--max-lines', '20'], {
+      NODE_HOST_SUFFIX: '*.Infra.example.com.',
+    }),
+  ).toMatchObject({ nodeHosts: 'selected', nodeHostSuffixes: ['infra.example.com'], maxLines: 20 });
+  expect(() => loadConfig(['--node-hosts', 'some', '--max-lines', '0'], {})).toThrow(
+    /--node-hosts must be one of auto, selected, all[\s\S]*--max-lines "0"/,
+  );
   const c = loadConfig(['--hosts-file', '/host/etc/hosts'], {
     POD_NAMESPACE: 'edge',
     NODE_NAME: 'n1',

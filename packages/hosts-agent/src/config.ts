@@ -1,5 +1,6 @@
 // hairpin-hosts-agent configuration: flags with environment twins, parsed once, frozen.
 import {
+  checkHostnameSyntax,
   CLUSTER_DOMAIN_FLAG,
   clusterDomainFlag,
   commonConfig,
@@ -13,6 +14,7 @@ import {
   type CommonConfig,
   type FlagSpec,
 } from '@hairpin/shared';
+import { DEFAULT_MAX_LINES, NODE_HOSTS_MODES, type NodeHostsMode } from './select.ts';
 
 export interface AgentConfig extends CommonConfig {
   readonly namespace: string;
@@ -20,6 +22,11 @@ export interface AgentConfig extends CommonConfig {
   readonly resyncMs: number;
   readonly clusterDomain: string;
   readonly nodeName: string;
+  /** Which published hosts this node's file gets (select.ts). */
+  readonly nodeHosts: NodeHostsMode;
+  readonly nodeHostSuffixes: readonly string[];
+  /** At most this many managed lines in the node's file. */
+  readonly maxLines: number;
 }
 
 export const AGENT_FLAGS: readonly FlagSpec[] = [
@@ -34,6 +41,24 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { name: 'resync-seconds', aliasOf: { name: 'resync', unitMs: 1000 }, arg: 'DURATION' },
   { ...CLUSTER_DOMAIN_FLAG, help: 'names under it are never written' },
   { name: 'node-name', arg: 'NAME', help: 'for the logs' },
+  {
+    name: 'node-hosts',
+    arg: NODE_HOSTS_MODES.join('|'),
+    default: 'auto',
+    help: 'which hosts the node gets: all; selected (annotated hairpin.dev/node-hosts, or under --node-host-suffix); auto: selected once anything is, else all',
+  },
+  {
+    name: 'node-host-suffix',
+    arg: 'DOMAIN',
+    repeatable: true,
+    help: 'hosts under this domain are meant for nodes',
+  },
+  {
+    name: 'max-lines',
+    arg: 'N',
+    default: String(DEFAULT_MAX_LINES),
+    help: "at most this many managed lines in the node's file (glibc reads the whole file on every lookup)",
+  },
   ...COMMON_FLAGS,
 ];
 
@@ -57,6 +82,22 @@ export function loadConfig(
     problems,
   );
   const clusterDomain = clusterDomainFlag(flags, io.readResolvConf?.(), problems);
+  const nodeHosts = flagValue(flags, 'node-hosts') ?? 'auto';
+  if (!(NODE_HOSTS_MODES as readonly string[]).includes(nodeHosts))
+    problems.push(`--node-hosts must be one of ${NODE_HOSTS_MODES.join(', ')}`);
+  const nodeHostSuffixes = (flags.values.get('node-host-suffix') ?? []).map((s) =>
+    s
+      .toLowerCase()
+      .replace(/^\*?\./, '')
+      .replace(/\.$/, ''),
+  );
+  for (const s of nodeHostSuffixes)
+    if (!checkHostnameSyntax(s).ok)
+      problems.push(`--node-host-suffix ${JSON.stringify(s)} is not a DNS name`);
+  const maxLinesText = flagValue(flags, 'max-lines') ?? String(DEFAULT_MAX_LINES);
+  const maxLines = Number(maxLinesText);
+  if (!Number.isSafeInteger(maxLines) || maxLines < 1)
+    problems.push(`--max-lines ${JSON.stringify(maxLinesText)} is not a positive whole number`);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...common,
@@ -65,5 +106,8 @@ export function loadConfig(
     resyncMs,
     clusterDomain,
     nodeName: flagValue(flags, 'node-name') ?? '',
+    nodeHosts: nodeHosts as NodeHostsMode,
+    nodeHostSuffixes: Object.freeze(nodeHostSuffixes),
+    maxLines,
   });
 }

@@ -5,6 +5,8 @@ export interface AgentMetrics {
   /** result: written (the file changed), error (it could not be read or written, or the published data was invalid). */
   readonly writes: Counter<'result'>;
   readonly managedHosts: Gauge;
+  /** Hosts selected for this node but not written: the file reached --max-lines. */
+  readonly droppedHosts: Gauge;
 }
 
 /** Every value of hairpin_hosts_agent_writes_total{result}, exported from start at 0. */
@@ -23,6 +25,11 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
     managedHosts: new Gauge({
       name: 'hairpin_hosts_agent_managed_hosts',
       help: "Hostnames on the managed lines of this node's hosts file.",
+      registers: [registry],
+    }),
+    droppedHosts: new Gauge({
+      name: 'hairpin_hosts_agent_not_written_hosts',
+      help: 'Hostnames selected for this node but not written: the hosts file reached --max-lines.',
       registers: [registry],
     }),
   };

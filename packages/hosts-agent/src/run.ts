@@ -41,6 +41,9 @@ export async function runHostsAgent(
     resyncMs: config.resyncMs,
     log: log.child({ component: 'hosts-agent' }),
     metrics: createAgentMetrics(registry),
+    nodeHosts: config.nodeHosts,
+    nodeHostSuffixes: config.nodeHostSuffixes,
+    maxLines: config.maxLines,
     ...(deps.debounceMs === undefined ? {} : { debounceMs: deps.debounceMs }),
   });
   const admin = await startAdminServer({

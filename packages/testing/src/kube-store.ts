@@ -18,6 +18,10 @@ import {
 import { ApiError } from './kube-validation.ts';
 import { sendEvent, type EventType, type StoredEvent, type Watcher } from './kube-watch.ts';
 
+/** Events kept for watches to replay (the real watch cache keeps about 100 per resource
+ * type, or a few minutes; the fake keeps more, so that tests never meet it by accident). */
+export const HISTORY_LIMIT = 20_000;
+
 export class KubeStore {
   readonly types: ResourceType[] = [...CORE];
   readonly objects = new Map<string, KubeObject>();
@@ -57,6 +61,12 @@ export class KubeStore {
   emit(type: EventType, resource: ResourceType, object: KubeObject): void {
     const event: StoredEvent = { rv: this.rv, type, resource, object: clone(object) };
     this.history.push(event);
+    // A bounded history, as the apiserver's watch cache is: a fake seeded with 200,000
+    // hosts keeps its objects once, not twice. A watch from before it gets 410 Expired.
+    if (this.history.length > HISTORY_LIMIT) {
+      const dropped = this.history.splice(0, this.history.length - HISTORY_LIMIT / 2);
+      this.compactedBefore = Math.max(this.compactedBefore, dropped.at(-1)!.rv);
+    }
     for (const w of this.watchers) sendEvent(w, event);
   }
 

@@ -29,6 +29,13 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly onRestart?: (err: unknown) => void;
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * What the cache keeps of each object, applied to listed items and watch events before
+   * the cache sees them: the fields the caller reads, so that managedFields and the
+   * last-applied annotation (often most of an object) are not held. It must keep
+   * metadata.name, .namespace and .resourceVersion.
+   */
+  readonly transform?: (object: T) => T;
 }
 
 export class ResilientInformer<T extends KubernetesObject> {
@@ -46,8 +53,11 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(options: InformerOptions<T>) {
     this.options = options;
+    const { transform } = options;
     const list = async (): Promise<ListResult<T>> => {
-      const result = await options.list();
+      const listed = await options.list();
+      const result =
+        transform === undefined ? listed : { ...listed, items: listed.items.map(transform) };
       this.synced = true;
       this.healthy = true;
       this.failures = 0;
@@ -56,7 +66,9 @@ export class ResilientInformer<T extends KubernetesObject> {
     };
     this.informer = new ListWatch<T>(
       options.path,
-      new Watch(options.kubeConfig),
+      transform === undefined
+        ? new Watch(options.kubeConfig)
+        : transformingWatch(options.kubeConfig, transform),
       list as () => Promise<{ items: T[]; metadata: { resourceVersion: string } }>,
       false,
       options.labelSelector,
@@ -123,4 +135,25 @@ export class ResilientInformer<T extends KubernetesObject> {
     }, delay);
     this.timer.unref();
   }
+}
+
+/** A Watch whose ADDED / MODIFIED / DELETED objects are transformed before the cache sees them. */
+function transformingWatch<T>(kubeConfig: KubeConfig, transform: (object: T) => T): Watch {
+  const watch = new Watch(kubeConfig);
+  const original = watch.watch.bind(watch);
+  watch.watch = (path, query, callback, done) =>
+    original(
+      path,
+      query,
+      (phase: string, object: unknown, raw: unknown) =>
+        callback(
+          phase,
+          phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED'
+            ? transform(object as T)
+            : object,
+          raw,
+        ),
+      done,
+    );
+  return watch;
 }

@@ -1,0 +1,206 @@
+// The dns-controller at scale (issue 19), against the in-repo fake API server: the real
+// bundle (dist/main.js) as a process, Ingresses of 10 hosts each carrying what a real
+// apiserver adds (managedFields, the last-applied annotation). Per size: start -> all
+// written, one change -> written (median of 5), RSS after sync / after reconciles / peak
+// (VmRSS, VmHWM from /proc), CPU per reconcile (utime+stime of one change). Not a test.
+//   node packages/dns-controller/bench/scale.ts [hosts...]   (default 1000 10000 20000)
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { FakeApiServer } from '@hairpin/testing';
+
+const SIZES = process.argv.slice(2).map(Number);
+const sizes = SIZES.length > 0 ? SIZES : [1_000, 10_000, 20_000];
+const PER_INGRESS = 10;
+const BUNDLE = new URL('../dist/main.js', import.meta.url).pathname;
+const corefile =
+  '.:53 {\n    errors\n    health {\n       lameduck 5s\n    }\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n       ttl 30\n    }\n    prometheus :9153\n    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n    cache 30\n    loop\n    reload\n    loadbalance\n}\n';
+const CLK_TCK = 100;
+
+function ingress(i: number): Record<string, unknown> {
+  const hosts = Array.from(
+    { length: PER_INGRESS },
+    (_, j) => `app-${i}-${j}.team-${i % 97}.example.com`,
+  );
+  const spec = {
+    ingressClassName: 'nginx',
+    tls: [{ hosts, secretName: `tls-${i}` }],
+    rules: hosts.map((host) => ({
+      host,
+      http: {
+        paths: [
+          {
+            path: '/',
+            pathType: 'Prefix',
+            backend: { service: { name: `svc-${i}`, port: { number: 80 } } },
+          },
+        ],
+      },
+    })),
+  };
+  const metadata = { name: `ing-${i}`, namespace: `ns-${i % 200}` };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      ...metadata,
+      labels: { app: `app-${i}`, 'app.kubernetes.io/managed-by': 'Helm' },
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata,
+          spec,
+        }),
+        'nginx.ingress.kubernetes.io/proxy-body-size': '0',
+      },
+      managedFields: [
+        {
+          manager: 'kubectl-client-side-apply',
+          operation: 'Update',
+          apiVersion: 'networking.k8s.io/v1',
+          time: '2024-01-01T00:00:00Z',
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:spec': Object.fromEntries(
+              hosts.map((h) => [
+                `k:{"host":"${h}"}`,
+                { '.': {}, 'f:host': {}, 'f:http': { 'f:paths': {} } },
+              ]),
+            ),
+          },
+        },
+      ],
+    },
+    spec,
+  };
+}
+
+function proc(pid: number): { rss: number; hwm: number; cpuMs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024, cpuMs: (ticks * 1000) / CLK_TCK };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(5);
+  }
+}
+
+interface Row {
+  hosts: number;
+  startMs: number;
+  changeMs: number;
+  rssSync: number;
+  rssAfter: number;
+  peak: number;
+  cpuMs: number;
+  served: number;
+  notServed: string;
+  corednsWrites: number;
+}
+
+async function measure(total: number): Promise<Row> {
+  const fake = await FakeApiServer.start();
+  fake.create({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'coredns', namespace: 'kube-system' },
+    data: { Corefile: corefile },
+  });
+  fake.create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'hairpin-relay', namespace: 'hairpin' },
+    spec: { clusterIP: '10.96.0.50', ports: [{ port: 80 }] },
+  });
+  const ingresses = Math.ceil(total / PER_INGRESS);
+  for (let i = 0; i < ingresses; i++) fake.create(ingress(i));
+  const corednsPuts = () =>
+    fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/configmaps/coredns'));
+  const published = () =>
+    (fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts')?.['data'] ?? {}) as Record<
+      string,
+      string
+    >;
+  const servedCount = () => (published()['hosts'] ?? '').split('\n').length - 1;
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const began = performance.now();
+  const child = spawn(
+    process.execPath,
+    [BUNDLE, '--gateway-api', 'off', '--admin', `127.0.0.1:${port}`, '--ingress-class', 'nginx'],
+    {
+      env: {
+        KUBECONFIG: fake.kubeconfigFile(),
+        POD_NAME: 'bench',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const pid = child.pid!;
+  const logs: string[] = [];
+  try {
+    await until(() => servedCount() > 0 && corednsPuts().length > 0);
+    await until(
+      () => published()['notServedCount'] !== undefined || servedCount() >= total,
+      60_000,
+    ).catch(() => undefined);
+    const startMs = performance.now() - began;
+    await sleep(1_000);
+    const rssSync = proc(pid).rss;
+    // Changes: one Ingress each, timed to the Corefile write; CPU of each reconcile.
+    const changes: number[] = [];
+    const cpu: number[] = [];
+    for (let c = 0; c < 5; c++) {
+      await sleep(500);
+      const before = corednsPuts().length;
+      const cpu0 = proc(pid).cpuMs;
+      const t0 = performance.now();
+      fake.create(ingress(ingresses + c));
+      await until(() => corednsPuts().length > before, 30_000).catch(() => undefined);
+      changes.push(performance.now() - t0);
+      await sleep(300);
+      cpu.push(proc(pid).cpuMs - cpu0);
+    }
+    await sleep(1_000);
+    const after = proc(pid);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    return {
+      hosts: total,
+      startMs,
+      changeMs: median(changes),
+      rssSync,
+      rssAfter: after.rss,
+      peak: after.hwm,
+      cpuMs: median(cpu),
+      served: servedCount(),
+      notServed: published()['notServedCount'] ?? '0',
+      corednsWrites: corednsPuts().length,
+    };
+  } finally {
+    void logs;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await fake.stop();
+  }
+}
+
+const rows: Row[] = [];
+for (const n of sizes) rows.push(await measure(n));
+const cell = (x: number, d = 0) => x.toFixed(d);
+console.log(
+  '| hosts | start -> written | one change -> written (median) | RSS after sync | RSS after 5 changes | peak RSS | CPU per change (median) | served | not served | CoreDNS writes |',
+);
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.hosts} | ${cell(r.startMs)} ms | ${cell(r.changeMs)} ms | ${cell(r.rssSync)} MB | ${cell(r.rssAfter)} MB | ${cell(r.peak)} MB | ${cell(r.cpuMs)} ms | ${r.served} | ${r.notServed} | ${r.corednsWrites} |`,
+  );
+}
+process.exit(0);
