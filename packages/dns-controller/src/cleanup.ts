@@ -40,7 +40,7 @@ export async function cleanup(
   const imp = config.importTarget;
   if (imp !== undefined) {
     await attempt(`${imp.namespace}/${imp.name}`, async () => {
-      if ((await writer.apply(imp, importEdit(imp.key, ''))) === 'updated') {
+      if ((await writer.apply(imp, importEdit(imp.key, [], options))) === 'updated') {
         log.info({ configMap: `${imp.namespace}/${imp.name}`, key: imp.key }, 'import key removed');
       }
     });

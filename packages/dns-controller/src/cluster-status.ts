@@ -7,12 +7,13 @@ import {
   HOSTS_CONFIGMAP_NAME,
   HOSTS_KEY,
   managedCorefileHosts,
+  type PublishedHosts,
 } from '@hairpin/shared';
 import type { V1LeaseSpec } from '@kubernetes/client-node';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
 import { HOSTNAME_REFUSED, HOSTNAME_REFUSED_PREFIX } from './constants.ts';
 import { liveHolder } from './lease-holder.ts';
-import type { SourceObject } from './status.ts';
+import { NOT_SERVED_MESSAGE, type SourceObject } from './status.ts';
 
 /** What was read, as the API returned it; undefined: not found. */
 export interface ClusterObservation {
@@ -57,8 +58,11 @@ export interface LeaseLike {
 export interface ClusterHost {
   /** As the ConfigMaps hold it; for a refusal, as the Event quotes it ('' when it does not). */
   readonly host: string;
-  /** managed: a rule or a published line exists; rejected: a HostnameRefused Event. */
-  readonly state: 'managed' | 'rejected';
+  /**
+   * managed: a rule or a published line exists; not_served: hairpin-hosts lists it as left
+   * out because DNS is full (`reason: capacity`); rejected: a HostnameRefused Event.
+   */
+  readonly state: 'managed' | 'not_served' | 'rejected';
   /** managed: the ConfigMap keys that hold it, and the readable ones that do not. */
   readonly in?: readonly string[];
   readonly missingFrom?: readonly string[];
@@ -73,9 +77,13 @@ export interface ClusterConfigMap {
   readonly name: string;
   readonly key: string;
   readonly role: 'corefile' | 'import' | 'published';
-  /** ok; not-found (ConfigMap or key); unreadable (does not parse, bad content). */
-  readonly state: 'ok' | 'not-found' | 'unreadable';
+  /**
+   * ok; incomplete (readable, but lacks hosts another key holds: `missing` of them);
+   * not-found (ConfigMap or key); unreadable (does not parse, bad content).
+   */
+  readonly state: 'ok' | 'incomplete' | 'not-found' | 'unreadable';
   readonly hosts: number;
+  readonly missing?: number;
   readonly error?: string;
   /** The latest managedFields time: when anyone last wrote it. */
   readonly lastChange: string | null;
@@ -103,6 +111,8 @@ export interface ClusterStatus {
   readonly controllerStatusPath: string | null;
   readonly hosts: readonly ClusterHost[];
   readonly configMaps: readonly ClusterConfigMap[];
+  /** Hosts the controller left out because DNS is full (all of them; `hosts` lists those published). */
+  readonly notServed: number;
 }
 
 function iso(t: Date | string | undefined): string | null {
@@ -127,15 +137,15 @@ function errorText(err: unknown): string {
   return err instanceof HairpinError ? `${err.code}: ${err.message}` : String(err);
 }
 
-/** The managed hosts a target ConfigMap key holds, found by the Corefile model. */
-function targetHosts(
-  role: 'corefile' | 'import',
-  text: string,
-  config: ControllerConfig,
-): string[] {
-  const options = { target: config.relayFqdn, extraDirectives: config.extraDirectives };
-  // An import key holds only the rules, imported into the root block: read it as such.
-  return managedCorefileHosts(role === 'import' ? `.:53 {\n${text}\n}\n` : text, options);
+/**
+ * The managed hosts a target ConfigMap key holds, found by the Corefile model (an import
+ * key holds a server block of its own: a Corefile as it is).
+ */
+function targetHosts(text: string, config: ControllerConfig): string[] {
+  return managedCorefileHosts(text, {
+    target: config.relayFqdn,
+    extraDirectives: config.extraDirectives,
+  });
 }
 
 export function buildClusterStatus(
@@ -152,6 +162,7 @@ export function buildClusterStatus(
   };
 
   const published = { namespace: config.namespace, name: HOSTS_CONFIGMAP_NAME, key: HOSTS_KEY };
+  let notServed: Pick<PublishedHosts, 'notServed' | 'notServedCount'> = {};
   const entry = (
     t: { namespace: string; name: string; key: string },
     role: ClusterConfigMap['role'],
@@ -190,10 +201,11 @@ export function buildClusterStatus(
       allowedSuffixes: [],
     });
     if (!decoded.ok) throw new Error(decoded.error);
+    notServed = decoded.value;
     return [...decoded.value.hosts];
   });
   for (const { target, role, configMap } of seen.targets) {
-    entry(target, role, configMap, (text) => targetHosts(role, text, config));
+    entry(target, role, configMap, (text) => targetHosts(text, config));
   }
 
   const managed: ClusterHost[] = [...holders.keys()].sort().map((host) => {
@@ -206,6 +218,20 @@ export function buildClusterStatus(
       sources: [],
     };
   });
+  // A readable key that lacks hosts another holds is incomplete, not ok.
+  const table = configMaps.map((c): ClusterConfigMap => {
+    if (c.state !== 'ok') return c;
+    const key = where(c);
+    const missing = managed.filter((h) => h.missingFrom?.includes(key) === true).length;
+    return missing === 0 ? c : { ...c, state: 'incomplete', missing };
+  });
+  const leftOut: ClusterHost[] = (notServed.notServed ?? []).map((host) => ({
+    host,
+    state: 'not_served',
+    reason: 'capacity',
+    message: NOT_SERVED_MESSAGE,
+    sources: [],
+  }));
   const leader = leaderOf(`${config.namespace}/${config.leaseName}`, seen.lease, now);
   return {
     namespace: config.namespace,
@@ -215,8 +241,9 @@ export function buildClusterStatus(
       leader.holder === null
         ? null
         : `/api/v1/namespaces/${config.namespace}/pods/${encodeURIComponent(leader.holder)}:${config.admin.port}/proxy/status`,
-    hosts: [...managed, ...refusals(seen.events)],
-    configMaps,
+    hosts: [...managed, ...leftOut, ...refusals(seen.events)],
+    configMaps: table,
+    notServed: notServed.notServedCount ?? leftOut.length,
   };
 }
 
@@ -311,6 +338,17 @@ export function formatClusterStatus(s: ClusterStatus): string {
           }, renewed ${since(l.renewTime)}: expired)`,
   );
   out.push('');
+  if (s.notServed > 0) {
+    const listed = s.hosts.filter((h) => h.state === 'not_served').length;
+    out.push(
+      `DNS is full: ${s.notServed} hosts not served (capacity)${
+        listed < s.notServed
+          ? `, ${listed} listed below; all of them in the controller's /status`
+          : ''
+      }`,
+      '',
+    );
+  }
   if (s.hosts.length === 0) out.push('no hosts: no managed rule, no refused hostname');
   else {
     out.push(
@@ -345,7 +383,11 @@ export function formatClusterStatus(s: ClusterStatus): string {
         c.role,
         String(c.hosts),
         since(c.lastChange),
-        c.error === undefined ? c.state : `${c.state}: ${c.error}`,
+        c.state === 'incomplete'
+          ? `incomplete: ${c.missing} hosts missing`
+          : c.error === undefined
+            ? c.state
+            : `${c.state}: ${c.error}`,
       ]),
     ),
   );

@@ -8,11 +8,13 @@ import {
   HairpinError,
   HOSTS_CONFIGMAP_NAME,
   managedCorefileHosts,
-  renderCorefileOverride,
+  renderCorefileServerBlock,
+  type CorefileEditOptions,
   type ObjectRef,
 } from '@hairpin/shared';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
 import { desiredHosts, type DesiredHosts } from './desired-hosts.ts';
+import { allServed, planWithinCapacity, type PublishedExtras } from './serve-plan.ts';
 
 export type ConfigMapData = Readonly<Record<string, string>>;
 
@@ -100,6 +102,10 @@ export interface ReconcilePlan extends DesiredHosts {
   }[];
   /** What is not there yet (a missing CoreDNS ConfigMap, a relay without a ClusterIP). */
   readonly waiting: readonly string[];
+  /** The hosts written (sorted): all of `hosts`, unless they do not fit (capacity.ts). */
+  readonly served: readonly string[];
+  /** The hosts left out for capacity, in serving order. */
+  readonly notServed: readonly string[];
 }
 
 export function configMapRef(t: ConfigMapTarget, uid?: string): ObjectRef {
@@ -116,7 +122,7 @@ export function configMapRef(t: ConfigMapTarget, uid?: string): ObjectRef {
 export function corefileEdit(
   t: ConfigMapTarget,
   hosts: readonly string[],
-  options: { readonly target: string; readonly extraDirectives: readonly string[] },
+  options: CorefileEditOptions,
 ): DataEdit {
   return (data) => {
     const text = data?.[t.key];
@@ -131,13 +137,30 @@ export function corefileEdit(
   };
 }
 
-/** Import mode: the key holds the managed lines alone; no hosts, no key. */
-export function importEdit(key: string, content: string): DataEdit {
+/** Earlier versions' import key (rewrite lines imported into the root block): removed. */
+export const LEGACY_IMPORT_KEY = 'hairpin.override';
+
+/**
+ * Import mode: the key holds hairpin's own server block (renderCorefileServerBlock), without
+ * the zones that the ConfigMap's other `*.server` keys serve; no hosts, no key. The key of
+ * earlier versions goes.
+ */
+export function importEdit(
+  key: string,
+  hosts: readonly string[],
+  options: CorefileEditOptions,
+): DataEdit {
   return (data) => {
-    if ((data?.[key] ?? '') === content) return undefined;
+    const others = Object.entries(data ?? {})
+      .filter(([k]) => k !== key && k.endsWith('.server'))
+      .map(([, v]) => v);
+    const content = renderCorefileServerBlock(hosts, { ...options, others });
+    const legacy = key !== LEGACY_IMPORT_KEY && data?.[LEGACY_IMPORT_KEY] !== undefined;
+    if ((data?.[key] ?? '') === content && !legacy) return undefined;
     const next = { ...data };
     if (content === '') delete next[key];
     else next[key] = content;
+    if (legacy) delete next[LEGACY_IMPORT_KEY];
     return next;
   };
 }
@@ -205,11 +228,29 @@ export function decideSnapshot(
 
 export function planReconcile(snapshot: Snapshot, config: PlanConfig, now: number): ReconcilePlan {
   const decision = decideSnapshot(snapshot, config);
-  const { hosts } = decision;
-  const empty = decideEmpty(hosts, snapshot, config, now);
+  const empty = decideEmpty(decision.hosts, snapshot, config, now);
   const plan = { ...decision, empty };
-  if (empty.kind !== 'trusted') return { ...plan, writes: [], refused: [], waiting: [] };
+  if (empty.kind !== 'trusted') {
+    return { ...plan, writes: [], refused: [], waiting: [], ...allServed(decision.hosts) };
+  }
+  // capacity.ts: the hosts that fit in every target, in a documented order.
+  return {
+    ...plan,
+    ...planWithinCapacity(snapshot, decision, (hosts, published) =>
+      planWrites(snapshot, config, hosts, published),
+    ),
+  };
+}
 
+/** What the plan writes for `hosts`; `published`: the data of hairpin-hosts besides them. */
+export type PlanWrites = Pick<ReconcilePlan, 'writes' | 'refused' | 'waiting'>;
+
+function planWrites(
+  snapshot: Snapshot,
+  config: PlanConfig,
+  hosts: readonly string[],
+  published: PublishedExtras,
+): PlanWrites {
   const writes: ConfigMapWrite[] = [];
   const refused: ReconcilePlan['refused'][number][] = [];
   const waiting: string[] = [];
@@ -229,40 +270,62 @@ export function planReconcile(snapshot: Snapshot, config: PlanConfig, now: numbe
     }
   };
 
-  const options = { target: config.relayFqdn, extraDirectives: config.extraDirectives };
-  for (const state of snapshot.corefiles) {
-    consider(state, corefileEdit(state.target, hosts, options), undefined);
-  }
-  if (snapshot.importTarget !== undefined) {
-    const content = renderCorefileOverride(hosts, { target: config.relayFqdn });
-    consider(snapshot.importTarget, importEdit(snapshot.importTarget.target.key, content), {
-      labels: {},
-    });
-  }
-  const relay = snapshot.services.find(
-    (s) =>
-      (s as CachedService).metadata?.name === config.relayService &&
-      (s as CachedService).metadata?.namespace === config.namespace,
-  ) as CachedService | undefined;
-  const ip = relay?.spec?.clusterIP;
-  if (ip === undefined || ip === '' || ip === 'None') {
+  const relayIPs = relayClusterIPs(snapshot, config);
+  const ip = relayIPs[0];
+  if (ip === undefined) {
     waiting.push(
-      `relay Service ${config.namespace}/${config.relayService} has no ClusterIP yet: hairpin-hosts not published`,
+      `relay Service ${config.namespace}/${config.relayService} has no ClusterIP yet: managed names are not written, hairpin-hosts not published`,
     );
-  } else {
+  }
+  // Without the relay's address, hosts cannot be written; removing them needs none.
+  if (ip !== undefined || hosts.length === 0) {
+    const options = {
+      target: config.relayFqdn,
+      relayIPs,
+      extraDirectives: config.extraDirectives,
+    };
+    for (const state of snapshot.corefiles) {
+      consider(state, corefileEdit(state.target, hosts, options), undefined);
+    }
+    if (snapshot.importTarget !== undefined) {
+      consider(
+        snapshot.importTarget,
+        importEdit(snapshot.importTarget.target.key, hosts, options),
+        {
+          labels: {},
+        },
+      );
+    }
+  }
+  if (ip !== undefined) {
     consider(
       {
         target: { namespace: config.namespace, name: HOSTS_CONFIGMAP_NAME, key: 'hosts' },
         configMap: snapshot.published,
       },
-      replaceEdit(encodePublishedHosts({ hosts, relayIP: ip })),
+      replaceEdit(encodePublishedHosts({ ...published, hosts, relayIP: ip })),
       { labels: { 'app.kubernetes.io/part-of': 'hairpin' } },
     );
   }
-  return { ...plan, writes, refused, waiting };
+  return { writes, refused, waiting };
 }
 
 interface CachedService {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
-  readonly spec?: { readonly clusterIP?: string };
+  readonly spec?: { readonly clusterIP?: string; readonly clusterIPs?: readonly string[] };
+}
+
+/** The relay Service's ClusterIPs (dual-stack: one per family); none while it has none. */
+export function relayClusterIPs(
+  snapshot: Pick<Snapshot, 'services'>,
+  config: Pick<PlanConfig, 'namespace' | 'relayService'>,
+): string[] {
+  const relay = snapshot.services.find(
+    (s) =>
+      (s as CachedService).metadata?.name === config.relayService &&
+      (s as CachedService).metadata?.namespace === config.namespace,
+  ) as CachedService | undefined;
+  const spec = relay?.spec;
+  const ips = spec?.clusterIPs ?? (spec?.clusterIP === undefined ? [] : [spec.clusterIP]);
+  return ips.filter((ip) => ip !== '' && ip !== 'None');
 }

@@ -40,7 +40,14 @@ const FLAGS: readonly FlagSpec[] = [
     env: null,
     arg: 'FQDN',
     defaultNote: 'hairpin-relay.<namespace>.svc.<domain>',
-    help: 'the rewrite target',
+    help: "the relay Service's name: earlier versions' rewrite rules to it are removed",
+  },
+  {
+    name: 'relay-ip',
+    env: null,
+    repeatable: true,
+    arg: 'IP',
+    help: "the relay Service's ClusterIP (one per family), which managed names answer; needed with hosts",
   },
   NAMESPACE_FLAG,
   CLUSTER_DOMAIN_FLAG,
@@ -57,7 +64,7 @@ const FLAGS: readonly FlagSpec[] = [
 export { FLAGS as RENDER_FLAGS };
 
 export const RENDER_USAGE =
-  'usage: hairpin-dns-controller render --corefile FILE|- [--host H]... [--ingresses FILE|-] [--target FQDN] [--cluster-domain D]';
+  'usage: hairpin-dns-controller render --corefile FILE|- [--host H]... [--ingresses FILE|-] [--relay-ip IP]... [--target FQDN] [--cluster-domain D]';
 
 /**
  * How many times YAML aliases may expand, counted as the yaml package does (uses of an
@@ -124,8 +131,15 @@ export async function runRender(argv: readonly string[], io: CliIO): Promise<num
       }
       hosts.push(...decision.hosts);
     }
+    const relayIPs = flags.values.get('relay-ip') ?? [];
+    if (hosts.length > 0 && relayIPs.length === 0) {
+      throw new RenderFailure(
+        `--relay-ip IP is required with hosts (kubectl -n ${namespace} get service hairpin-relay -o jsonpath='{.spec.clusterIPs}')\n${RENDER_USAGE}`,
+      );
+    }
     return applyCorefileHosts(await readInput(corefile, io.stdin), hosts, {
       target,
+      relayIPs,
       extraDirectives: flags.values.get('extra-directive') ?? [],
     });
   });

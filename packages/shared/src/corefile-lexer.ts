@@ -56,8 +56,10 @@ export function lexCorefile(source: string): LexToken[] {
   /** Offset just past the last character taken into the current token. */
   let end = 0;
 
+  // An unquoted token is its source text; a quoted one is built as it is read (escapes).
   const emit = (): void => {
-    tokens.push({ line: tokenLine, text: val, start, end, quoted: tokenQuoted });
+    const text = tokenQuoted ? val : source.slice(start, end);
+    tokens.push({ line: tokenLine, text, start, end, quoted: tokenQuoted });
     val = '';
     inToken = false;
     tokenQuoted = false;
@@ -65,8 +67,7 @@ export function lexCorefile(source: string): LexToken[] {
 
   for (; i < source.length; i++) {
     const code = source.codePointAt(i)!;
-    const ch = String.fromCodePoint(code);
-    const width = ch.length;
+    const width = code > 0xffff ? 2 : 1;
 
     if (quoted) {
       if (!escaped) {
@@ -83,7 +84,7 @@ export function lexCorefile(source: string): LexToken[] {
       }
       if (code === 0x0a) line++;
       if (escaped && code !== 0x22) val += '\\';
-      val += ch;
+      val += source.slice(i, i + width);
       escaped = false;
       i += width - 1;
       end = i + 1;
@@ -121,7 +122,6 @@ export function lexCorefile(source: string): LexToken[] {
         continue;
       }
     }
-    val += ch;
     i += width - 1;
     end = i + 1;
   }

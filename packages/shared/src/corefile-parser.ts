@@ -43,7 +43,7 @@ const MAX_IMPORT_EXPANSIONS = 10_000;
 
 function lineBreaks(text: string): number {
   let n = 0;
-  for (const ch of text) if (ch === '\n') n++;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) n++;
   return n;
 }
 

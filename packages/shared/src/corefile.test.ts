@@ -4,18 +4,31 @@ import { describe, expect, test } from 'vitest';
 import { corefileOracle, corefiles, corpusDir } from '@hairpin/testing';
 import {
   applyCorefileHosts,
+  corefileReloads,
   findRootBlock,
   managedCorefileHosts,
   parseCorefile,
-  renderCorefileOverride,
+  renderCorefileServerBlock,
   tokenizeCorefile,
 } from './corefile.ts';
 import { HairpinError } from './errors.ts';
 import { bytesFromText, textFromBytes } from './file-bytes.ts';
 
 const target = 'hairpin-relay.hairpin.svc.cluster.local';
-const opts = { target };
-const rule = (h: string) => `rewrite name exact ${h} ${target} # managed by hairpin`;
+const IP = '10.96.0.50';
+const opts = { target, relayIPs: [IP] };
+const M = '# managed by hairpin';
+/** The managed hosts block for exact names, as its lines (one entry line: few names). */
+const hostsLines = (indent: string, names: string[], step = '    ') => [
+  `${indent}hosts /dev/null { ${M}`,
+  `${indent}${step}${IP} ${names.join(' ')} ${M}`,
+  `${indent}${step}ttl 30 ${M}`,
+  `${indent}${step}no_reverse ${M}`,
+  `${indent}${step}fallthrough ${M}`,
+  `${indent}} ${M}`,
+];
+const hostsText = (indent: string, names: string[], eol = '\n', step = '    ') =>
+  hostsLines(indent, names, step).join(eol);
 
 /** A Corefile as bytes (a file given to render), edited as render edits it. */
 function applyToBytes(bytes: Uint8Array, hosts: readonly string[]): Buffer {
@@ -35,7 +48,7 @@ function refusal(fn: () => unknown): HairpinError {
 const all = corefiles();
 const editable = all.filter((f) => {
   try {
-    findRootBlock(parseCorefile(f.text));
+    applyCorefileHosts(f.text, ['shop.example.com'], opts);
     return true;
   } catch {
     return false;
@@ -50,15 +63,57 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
   const hosts = ['shop.example.com', 'api.example.com', '*.apps.example.com'];
   const edited = applyCorefileHosts(original, hosts, opts);
 
-  test('adds the rules, sorted, right after the root block opens, and nothing else', () => {
+  test('adds the hosts and the wildcards right after the root block opens, and nothing else', () => {
     expect(managedCorefileHosts(edited, opts)).toEqual([...hosts].sort());
     const root = findRootBlock(parseCorefile(edited));
-    const firstDirectives = root.directives.slice(0, 3).map((d) => d.tokens.map((t) => t.text));
-    expect(firstDirectives).toEqual([
-      ['rewrite', 'name', 'regex', '^[^.]+\\.apps\\.example\\.com\\.?$', target, 'answer', 'auto'],
-      ['rewrite', 'name', 'exact', 'api.example.com', target],
-      ['rewrite', 'name', 'exact', 'shop.example.com', target],
+    const ownHosts = !root.directives.some(
+      (d) =>
+        d.name === 'hosts' &&
+        !/managed by hairpin/.test(
+          edited.slice(d.tokens[0]!.start, edited.indexOf('\n', d.tokens[0]!.start)),
+        ),
+    );
+    const first = root.directives
+      .slice(0, ownHosts ? 3 : 2)
+      .map((d) => d.tokens.map((t) => t.text));
+    const wildcardTemplate = (type: string, last: string[]) => [
+      'template',
+      'IN',
+      type,
+      '{',
+      'match',
+      '^[^.]+\\.(?:apps\\.example\\.com)\\.$',
+      ...last,
+      'fallthrough',
+      '}',
+    ];
+    expect(first).toEqual([
+      ...(ownHosts
+        ? [
+            [
+              'hosts',
+              '/dev/null',
+              '{',
+              IP,
+              'api.example.com',
+              'shop.example.com',
+              'ttl',
+              '30',
+              'no_reverse',
+              'fallthrough',
+              '}',
+            ],
+          ]
+        : []),
+      wildcardTemplate('A', ['answer', `{{ .Name }} 30 IN A ${IP}`]),
+      wildcardTemplate('AAAA', ['rcode', 'NOERROR']),
     ]);
+    if (!ownHosts)
+      expect(edited).toMatch(
+        new RegExp(
+          `\\n[ \\t]+${IP.replaceAll('.', '\\.')} api\\.example\\.com shop\\.example\\.com ${M}\\r?\\n`,
+        ),
+      );
     // Every original line is still there, in order.
     const legacy = /# Added by hairpin-proxy/;
     const kept = original.split('\n').filter((l) => !legacy.test(l));
@@ -73,7 +128,7 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
 
   test('keeps the file line ending on the new lines', () => {
     if (original.includes('\r\n')) {
-      expect(edited).toContain(`${rule('shop.example.com')}\r\n`);
+      expect(edited).toContain(`api.example.com shop.example.com ${M}\r\n`);
     } else {
       expect(edited).not.toContain('\r');
     }
@@ -103,10 +158,12 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
   });
 
   test('indents like the block', () => {
-    const line = edited.split(/\r?\n/).find((l) => l.includes('exact shop.example.com'))!;
+    const line = edited.split(/\r?\n/).find((l) => l.includes('template IN A {'))!;
     const indent = /^[ \t]*/.exec(line)![0];
     const root = findRootBlock(parseCorefile(edited));
-    const other = root.directives.find((d) => d.name !== 'rewrite' && !d.tokens[0]!.imported);
+    const other = root.directives.find(
+      (d) => !['rewrite', 'hosts', 'template'].includes(d.name) && !d.tokens[0]!.imported,
+    );
     if (other !== undefined) {
       const otherLine = edited.slice(0, other.tokens[0]!.start).split('\n').pop()!;
       expect(indent).toBe(/^[ \t]*/.exec(otherLine)![0]);
@@ -139,7 +196,7 @@ describe('recognition, migration and placement', () => {
     const legacy =
       '.:53 {\n    rewrite name foo.example.com hairpin-proxy.hairpin-proxy.svc.cluster.local # Added by hairpin-proxy\n    errors\n}';
     expect(applyCorefileHosts(legacy, ['foo.example.com'], opts)).toBe(
-      `.:53 {\n    ${rule('foo.example.com')}\n    errors\n}`,
+      `.:53 {\n${hostsText('    ', ['foo.example.com'])}\n    errors\n}`,
     );
     expect(applyCorefileHosts(legacy, [], opts)).toBe('.:53 {\n    errors\n}');
   });
@@ -148,7 +205,7 @@ describe('recognition, migration and placement', () => {
     const stripped = `.:53 {\n    rewrite name exact b.example.com ${target}.\n    rewrite name a.example.com ${target}\n    errors\n}\n`;
     expect(managedCorefileHosts(stripped, opts)).toEqual(['a.example.com', 'b.example.com']);
     expect(applyCorefileHosts(stripped, ['c.example.com'], opts)).toBe(
-      `.:53 {\n    ${rule('c.example.com')}\n    errors\n}\n`,
+      `.:53 {\n${hostsText('    ', ['c.example.com'])}\n    errors\n}\n`,
     );
   });
 
@@ -157,7 +214,7 @@ describe('recognition, migration and placement', () => {
       '. {\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n';
     const out = applyCorefileHosts(other, ['b.example.com'], opts);
     expect(out).toBe(
-      `. {\n  ${rule('b.example.com')}\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n`,
+      `. {\n${hostsText('  ', ['b.example.com'])}\n  rewrite name exact a.example.com other.svc.cluster.local\n  forward . 1.1.1.1\n}\n`,
     );
   });
 
@@ -165,8 +222,8 @@ describe('recognition, migration and placement', () => {
     const two =
       'example.org {\n  whoami\n}\n.:5353 {\n  forward . 8.8.8.8\n}\ndns://.:53 {\n  forward . 1.1.1.1\n}\n';
     const out = applyCorefileHosts(two, ['a.example.com'], opts);
-    expect(out).toContain(`dns://.:53 {\n  ${rule('a.example.com')}\n`);
-    expect(out.indexOf(rule('a.example.com'))).toBe(out.lastIndexOf(rule('a.example.com')));
+    expect(out).toContain(`dns://.:53 {\n${hostsText('  ', ['a.example.com'])}\n`);
+    expect(out.indexOf('a.example.com')).toBe(out.lastIndexOf('a.example.com'));
   });
 
   test('no root block, or two on port 53: refused', () => {
@@ -187,7 +244,9 @@ describe('recognition, migration and placement', () => {
   test('brace on the next line, tabs, CRLF, BOM and no final newline', () => {
     const src = '\uFEFF.\r\n{\r\n\terrors\r\n}';
     const out = applyCorefileHosts(src, ['a.example.com'], opts);
-    expect(out).toBe(`\uFEFF.\r\n{\r\n\t${rule('a.example.com')}\r\n\terrors\r\n}`);
+    expect(out).toBe(
+      `\uFEFF.\r\n{\r\n${hostsText('\t', ['a.example.com'], '\r\n', '\t')}\r\n\terrors\r\n}`,
+    );
     expect(applyCorefileHosts(out, [], opts)).toBe(src);
   });
 
@@ -202,11 +261,11 @@ describe('recognition, migration and placement', () => {
       const once = applyCorefileHosts(src, ['a.example.com', 'b.example.com'], opts);
       const eol = src.includes('\r\n') ? '\r\n' : '\n';
       expect(once).toBe(
-        `${src}${eol}    ${rule('a.example.com')}${eol}    ${rule('b.example.com')}`,
+        `${src}${eol}${hostsText('    ', ['a.example.com', 'b.example.com'], eol)}`,
       );
       expect(applyCorefileHosts(once, ['a.example.com', 'b.example.com'], opts)).toBe(once);
       const other = applyCorefileHosts(once, ['c.example.com'], opts);
-      expect(other).toBe(`${src}${eol}    ${rule('c.example.com')}`);
+      expect(other).toBe(`${src}${eol}${hostsText('    ', ['c.example.com'], eol)}`);
       expect(applyCorefileHosts(other, ['c.example.com'], opts)).toBe(other);
       expect(applyCorefileHosts(other, [], opts)).toBe(src);
       expect(applyCorefileHosts(once, [], opts)).toBe(src);
@@ -217,7 +276,7 @@ describe('recognition, migration and placement', () => {
     const src = Buffer.from('# caf\xe9 \xff\n. {\n    errors # \xe9t\xe9\n}\n', 'latin1');
     const once = applyToBytes(src, ['a.example.com']);
     expect(once.toString('latin1')).toBe(
-      `# caf\xe9 \xff\n. {\n    ${rule('a.example.com')}\n    errors # \xe9t\xe9\n}\n`,
+      `# caf\xe9 \xff\n. {\n${hostsText('    ', ['a.example.com'])}\n    errors # \xe9t\xe9\n}\n`,
     );
     expect(applyToBytes(once, ['a.example.com']).equals(once)).toBe(true);
     expect(applyToBytes(once, []).equals(src)).toBe(true);
@@ -234,11 +293,111 @@ describe('recognition, migration and placement', () => {
     const src = '.:53\nerrors\nforward . 8.8.8.8\n';
     const out = applyCorefileHosts(src, ['a.example.com'], opts);
     expect(parseCorefile(out).blocks[0]!.directives.map((d) => d.name)).toEqual([
-      'rewrite',
+      'hosts',
       'errors',
       'forward',
     ]);
     expect(applyCorefileHosts(out, [], opts)).toBe(src);
+  });
+
+  test("entries go into the owner's hosts block (CoreDNS allows one), and come out again", () => {
+    const src =
+      '.:53 {\n    hosts {\n       192.168.49.1 host.minikube.internal\n       fallthrough\n    }\n    forward . /etc/resolv.conf\n}\n';
+    const out = applyCorefileHosts(src, ['b.example.com', 'a.example.com'], opts);
+    expect(out).toBe(
+      `.:53 {\n    hosts {\n       ${IP} a.example.com b.example.com ${M}\n       192.168.49.1 host.minikube.internal\n       fallthrough\n    }\n    forward . /etc/resolv.conf\n}\n`,
+    );
+    expect(applyCorefileHosts(out, ['a.example.com', 'b.example.com'], opts)).toBe(out);
+    expect(applyCorefileHosts(out, [], opts)).toBe(src);
+    // Its comment stripped, an entry line to the relay's address is still ours.
+    const stripped = out.replace(` ${M}`, '');
+    expect(managedCorefileHosts(stripped, opts)).toEqual(['a.example.com', 'b.example.com']);
+    expect(applyCorefileHosts(stripped, [], opts)).toBe(src);
+  });
+
+  test('our hosts block with its comments stripped is ours by content', () => {
+    const src = '.:53 {\n    errors\n}\n';
+    const out = applyCorefileHosts(src, ['a.example.com', '*.b.example.com'], opts);
+    const stripped = out.replaceAll(` ${M}`, '');
+    expect(managedCorefileHosts(stripped, opts)).toEqual(['*.b.example.com', 'a.example.com']);
+    expect(applyCorefileHosts(stripped, [], opts)).toBe(src);
+    expect(applyCorefileHosts(stripped, ['a.example.com', '*.b.example.com'], opts)).toBe(out);
+  });
+
+  test("an owner's hosts that hairpin cannot add to is refused, naming why", () => {
+    const cases: [string, RegExp][] = [
+      ['.:53 {\n    hosts /etc/hosts\n}\n', /no block of its own lines/],
+      [
+        '.:53 {\n    hosts /etc/hosts example.org {\n      fallthrough\n    }\n}\n',
+        /serves only the zones example\.org/,
+      ],
+      [
+        '(h) {\n    hosts {\n      fallthrough\n    }\n}\n.:53 {\n    import h\n}\n',
+        /comes from an import/,
+      ],
+      ['.:53 {\n    hosts { fallthrough\n    }\n}\n', /shares its first or last line/],
+    ];
+    for (const [src, why] of cases) {
+      const err = refusal(() => applyCorefileHosts(src, ['a.example.com'], opts));
+      expect(err.code).toBe('HAIRPIN_COREFILE_UNEDITABLE');
+      expect(err.message).toMatch(why);
+      // Wildcards alone need no hosts entry, and removal always works.
+      expect(applyCorefileHosts(src, [], opts)).toBe(src);
+      expect(
+        managedCorefileHosts(applyCorefileHosts(src, ['*.w.example.com'], opts), opts),
+      ).toEqual(['*.w.example.com']);
+    }
+  });
+
+  test('dual-stack: both addresses, AAAA answered by the relay too', () => {
+    const dual = { target, relayIPs: ['FD00::50', IP] };
+    const out = applyCorefileHosts(
+      '.:53 {\n    errors\n}\n',
+      ['a.example.com', '*.w.example.com'],
+      dual,
+    );
+    expect(out).toContain(
+      `        ${IP} a.example.com ${M}\n        fd00::50 a.example.com ${M}\n`,
+    );
+    expect(out).toContain(`answer "{{ .Name }} 30 IN AAAA fd00::50" ${M}`);
+    expect(out).not.toContain('rcode NOERROR');
+    expect(applyCorefileHosts(out, [], dual)).toBe('.:53 {\n    errors\n}\n');
+  });
+
+  test('hosts cannot be written without the relay address; removal needs none', () => {
+    const src = '.:53 {\n    errors\n}\n';
+    for (const relayIPs of [[], ['not-an-ip'], ['10.0.0.1', '10.0.0.2']]) {
+      expect(
+        refusal(() => applyCorefileHosts(src, ['a.example.com'], { target, relayIPs })).code,
+      ).toBe('HAIRPIN_INVALID_TARGET');
+    }
+    const out = applyCorefileHosts(src, ['a.example.com'], opts);
+    expect(applyCorefileHosts(out, [], { target })).toBe(src);
+  });
+
+  test('capacity: 25,000 hosts of 23 characters fit beside a kubeadm Corefile in 1 MiB - 4 KiB', () => {
+    const kubeadm = all.find((f) => f.name === 'corefiles/kubeadm-latest.Corefile')!.text;
+    const hosts = Array.from(
+      { length: 25_000 },
+      (_, i) => `h${String(i).padStart(5, '0')}.shop.example.com`,
+    );
+    expect(hosts[0]!.length).toBe(23);
+    const out = applyCorefileHosts(kubeadm, hosts, opts);
+    const bytes = Buffer.byteLength(out) + 'Corefile'.length;
+    expect(bytes).toBeLessThanOrEqual(1024 * 1024 - 4096);
+    expect((bytes - kubeadm.length) / hosts.length).toBeLessThan(40);
+    expect(managedCorefileHosts(out, opts)).toHaveLength(25_000);
+    expect(applyCorefileHosts(out, [], opts)).toBe(kubeadm);
+  });
+
+  test('reload: present, absent, or unknown behind an import of files', () => {
+    expect(corefileReloads('.:53 {\n    errors\n}\nexample.org {\n    reload\n}\n')).toBe('yes');
+    expect(corefileReloads('(r) {\n    reload\n}\n.:53 {\n    import r\n}\n')).toBe('yes');
+    expect(corefileReloads('.:53 {\n    errors\n}\n')).toBe('no');
+    expect(corefileReloads('(s) {\n    errors\n}\n.:53 {\n    import s\n}\n')).toBe('no');
+    expect(corefileReloads('.:53 {\n    import custom/*.override\n}\n')).toBe('unknown');
+    const yes = all.filter((f) => f.name.endsWith('kubeadm-latest.Corefile'));
+    expect(yes.map((f) => corefileReloads(f.text))).toEqual(['yes']);
   });
 
   test('a directive on the opening line cannot be edited around', () => {
@@ -247,11 +406,18 @@ describe('recognition, migration and placement', () => {
     );
   });
 
-  test('import mode renders only the rules', () => {
-    expect(renderCorefileOverride(['b.example.com', 'a.example.com'], opts)).toBe(
-      `${rule('a.example.com')}\n${rule('b.example.com')}\n`,
-    );
-    expect(renderCorefileOverride([], opts)).toBe('');
+  test('import mode renders a server block of its own, without zones served elsewhere', () => {
+    const out = renderCorefileServerBlock(['b.example.com', 'a.example.com', '*.c.example.com'], {
+      ...opts,
+      others: ['a.example.com:53 {\n  forward . 10.0.0.1\n}\n', 'not { a corefile'],
+    });
+    expect(parseCorefile(out).blocks.map((b) => b.keys)).toEqual([
+      ['b.example.com', 'c.example.com'],
+    ]);
+    expect(managedCorefileHosts(out, opts)).toEqual(['*.c.example.com', 'b.example.com']);
+    expect(out).toContain(`forward . /etc/resolv.conf ${M}`);
+    expect(out.split('\n').filter((l) => l !== '' && !l.endsWith(M))).toEqual([]);
+    expect(renderCorefileServerBlock([], opts)).toBe('');
   });
 
   test('tokenizeCorefile gives CoreDNS tokens', () => {
@@ -347,6 +513,12 @@ describe('properties', () => {
       '(snip)',
       ',',
       `rewrite name exact x.example.com ${target} # managed by hairpin`,
+      'hosts',
+      'hosts /dev/null {',
+      'template IN A {',
+      `${IP} x.example.com`,
+      'match ^[^.]+\\.(?:x\\.com)\\.$',
+      `# managed by hairpin`,
       '{$ENV}',
       'x',
     );

@@ -1,11 +1,15 @@
-// Lossless editing of CoreDNS Corefiles (the ownership markers are a stable contract: docs/corefile-editing.md).
+// Lossless editing of CoreDNS Corefiles (the ownership markers are a stable contract:
+// docs/corefile-editing.md).
 //
-// hairpin owns whole lines: one `rewrite name ... <relay FQDN> # managed by hairpin` line per
-// host, directly after the opening line of the server block that serves the root zone.
+// hairpin owns whole lines, each ending in `# managed by hairpin`, in the server block that
+// serves the root zone: a `hosts` block whose entries send the exact names to the relay's
+// ClusterIP(s) (or, where the block already has a `hosts` directive, entry lines inside it:
+// CoreDNS allows one per block), and `template`s for the wildcards (./corefile-encoding.ts).
 // Everything else comes back byte for byte. The edit is a splice of whole lines over the
 // original text, computed from a faithful parse (./corefile-parser.ts), and the result is
 // parsed again before it is returned: a Corefile that cannot be edited safely is refused,
-// never written back.
+// never written back. The rules of earlier versions (`rewrite name exact HOST RELAY-FQDN`)
+// and of hairpin-proxy are recognised and removed on every edit.
 //
 // The text is a ConfigMap value (Unicode, as the API serves it) or a file's bytes as
 // file-bytes.ts decodes them; either way every code unit outside hairpin's lines comes back
@@ -14,6 +18,19 @@
 import { checkHostnameSyntax } from './hostname.ts';
 import { ErrorCodes, HairpinError } from './errors.ts';
 import { LEGACY_MARKER, MANAGED_MARKER } from './markers.ts';
+import {
+  hostsBlock,
+  importServerBlock,
+  indentBlock,
+  NO_HOSTS_FILE,
+  relayAddresses,
+  splitHosts,
+  wildcardsOfRegex,
+  wildcardTemplates,
+  zoneOfKey,
+  allEntryLines,
+} from './corefile-encoding.ts';
+import { isIP } from 'node:net';
 import {
   parseCorefile,
   type Directive,
@@ -33,8 +50,16 @@ export interface CorefileToken {
 }
 
 export interface CorefileEditOptions {
-  /** The relay's FQDN, e.g. hairpin-relay.hairpin.svc.cluster.local. */
+  /**
+   * The relay's FQDN, e.g. hairpin-relay.hairpin.svc.cluster.local: earlier versions'
+   * `rewrite` rules to it are recognised as ours (and removed) even without a marker.
+   */
   readonly target: string;
+  /**
+   * The relay Service's ClusterIP(s), one per family: what managed names answer. Needed to
+   * write hosts; entries to these addresses are recognised as ours even without a marker.
+   */
+  readonly relayIPs?: readonly string[];
   /** Directive names accepted besides CoreDNS 1.14.7's (builds with out-of-tree plugins). */
   readonly extraDirectives?: readonly string[];
 }
@@ -47,27 +72,10 @@ export function tokenizeCorefile(text: string): CorefileToken[] {
 const REWRITE_TYPES = new Set(['exact', 'prefix', 'suffix', 'substring', 'regex']);
 const DEFAULT_DNS_PORT = 53;
 
-// --- rules -------------------------------------------------------------------------
+// --- earlier forms ---------------------------------------------------------------------
 
-/**
- * The regex for a wildcard host: exactly one more label, as an Ingress wildcard means
- * (`*.example.com` matches `a.example.com`, not `example.com` nor `a.b.example.com`).
- * CoreDNS matches it against the query name, which is fully qualified (trailing dot);
- * `\.?$` accepts either spelling.
- */
-export function wildcardRegex(host: string): string {
-  const base = host.slice(2).replaceAll('.', '\\.');
-  return `^[^.]+\\.${base}\\.?$`;
-}
-
-const WILDCARD_REGEX = /^\^\[\^\.\]\+\\\.((?:[a-z0-9-]+\\\.)*[a-z0-9-]+)\\\.\?\$$/;
-
-/** The rule text (no indentation, no line ending) for one validated host. */
-export function rewriteRule(host: string, target: string): string {
-  return host.startsWith('*.')
-    ? `rewrite name regex ${wildcardRegex(host)} ${target} answer auto ${MANAGED_MARKER}`
-    : `rewrite name exact ${host} ${target} ${MANAGED_MARKER}`;
-}
+/** Earlier versions' wildcard rule: `rewrite name regex ^[^.]+\.BASE\.?$ RELAY answer auto`. */
+const LEGACY_WILDCARD_REGEX = /^\^\[\^\.\]\+\\\.((?:[a-z0-9-]+\\\.)*[a-z0-9-]+)\\\.\?\$$/;
 
 function validTarget(target: string): string {
   const check = checkHostnameSyntax(target.replace(/\.$/, ''));
@@ -151,15 +159,18 @@ function lineIndexOf(lines: readonly Line[], offset: number): number {
   return lo;
 }
 
-// --- recognising our rules ------------------------------------------------------------
+// --- recognising our lines ------------------------------------------------------------
 
-interface OwnedRule {
+/** Lines hairpin owns, and the hosts they serve. */
+interface Owned {
   readonly firstLine: number;
   readonly lastLine: number;
-  /** Start offsets of the directive's own tokens. */
+  /** Start offsets of the tokens on those lines that are ours. */
   readonly starts: ReadonlySet<number>;
-  /** The host it rewrites, where it has one of our forms (exact name, our wildcard regex). */
-  readonly host: string | undefined;
+  /** The hosts these lines serve (none for a legacy rule of another form). */
+  readonly hosts: readonly string[];
+  /** What it is, for error messages. */
+  readonly what: string;
 }
 
 function normaliseName(name: string): string {
@@ -179,38 +190,185 @@ function nameRule(d: Directive): { type: string; from: string; to: string } | un
   return undefined;
 }
 
-function hostOf(rule: { type: string; from: string }): string | undefined {
+function legacyHostOf(rule: { type: string; from: string }): string | undefined {
   if (rule.type === 'exact') return normaliseName(rule.from);
   if (rule.type === 'regex') {
-    const m = WILDCARD_REGEX.exec(rule.from);
+    const m = LEGACY_WILDCARD_REGEX.exec(rule.from);
     if (m !== null) return `*.${m[1]!.replaceAll('\\.', '.')}`;
   }
   return undefined;
 }
 
-function ownedRules(parsed: ParsedCorefile, lines: readonly Line[], target: string): OwnedRule[] {
-  const { source } = parsed;
-  const owned: OwnedRule[] = [];
-  for (const block of parsed.blocks) {
-    for (const d of block.directives) {
-      if (d.name !== 'rewrite' || d.tokens.some((t) => t.imported)) continue;
-      const first = d.tokens[0]!;
-      const last = d.tokens[d.tokens.length - 1]!;
-      const lastLine = lineIndexOf(lines, last.end - 1);
-      const trailer = source.slice(last.end, lines[lastLine]!.end).trim();
-      const rule = nameRule(d);
-      const byMarker = trailer === MANAGED_MARKER || trailer === LEGACY_MARKER;
-      const byContent = rule !== undefined && normaliseName(rule.to) === target;
-      if (!byMarker && !byContent) continue;
-      owned.push({
-        firstLine: lineIndexOf(lines, first.start),
-        lastLine,
-        starts: new Set(d.tokens.map((t) => t.start)),
-        host: rule === undefined ? undefined : hostOf(rule),
+/** A directive's tokens, by the line they start on. */
+function tokenLines(d: Directive, lines: readonly Line[]): Map<number, ParseToken[]> {
+  const byLine = new Map<number, ParseToken[]>();
+  for (const t of d.tokens) {
+    const i = lineIndexOf(lines, t.start);
+    const list = byLine.get(i);
+    if (list === undefined) byLine.set(i, [t]);
+    else list.push(t);
+  }
+  return byLine;
+}
+
+/** The comment after the last of `tokens` on its line, trimmed. */
+function trailer(source: string, lines: readonly Line[], tokens: readonly ParseToken[]): string {
+  const last = tokens[tokens.length - 1]!;
+  return source.slice(last.end, lines[lineIndexOf(lines, last.end - 1)]!.end).trim();
+}
+
+/** The names of an inline hosts entry line (`IP name...`); undefined: not an entry. */
+function entryNames(tokens: readonly ParseToken[]): { ip: string; names: string[] } | undefined {
+  const ip = tokens[0]?.text ?? '';
+  if (tokens.length < 2 || isIP(ip) === 0) return undefined;
+  return { ip: ip.toLowerCase(), names: tokens.slice(1).map((t) => normaliseName(t.text)) };
+}
+
+interface HostsDirective {
+  readonly directive: Directive;
+  /** Line of its `{` (undefined: no block), and of its `}`. */
+  readonly openLine: number | undefined;
+  readonly closeLine: number | undefined;
+  readonly args: readonly string[];
+  readonly byLine: ReadonlyMap<number, readonly ParseToken[]>;
+}
+
+function hostsDirective(d: Directive, lines: readonly Line[]): HostsDirective {
+  const byLine = tokenLines(d, lines);
+  const firstLine = lineIndexOf(lines, d.tokens[0]!.start);
+  const first = byLine.get(firstLine)!;
+  const brace = first.findIndex((t, i) => i > 0 && t.text === '{' && !t.quoted);
+  const last = d.tokens[d.tokens.length - 1]!;
+  return {
+    directive: d,
+    openLine: brace === -1 ? undefined : firstLine,
+    closeLine: brace === -1 ? undefined : lineIndexOf(lines, last.start),
+    args: first.slice(1, brace === -1 ? undefined : brace).map((t) => t.text),
+    byLine,
+  };
+}
+
+class Recognizer {
+  readonly owned: Owned[] = [];
+  private readonly source: string;
+  private readonly lines: readonly Line[];
+  private readonly target: string;
+  private readonly relayIPs: ReadonlySet<string>;
+
+  constructor(
+    source: string,
+    lines: readonly Line[],
+    target: string,
+    relayIPs: ReadonlySet<string>,
+  ) {
+    this.source = source;
+    this.lines = lines;
+    this.target = target;
+    this.relayIPs = relayIPs;
+  }
+
+  private line(offset: number): number {
+    return lineIndexOf(this.lines, offset);
+  }
+
+  private whole(d: Directive, hosts: readonly string[], what: string): void {
+    this.owned.push({
+      firstLine: this.line(d.tokens[0]!.start),
+      lastLine: this.line(d.tokens[d.tokens.length - 1]!.end - 1),
+      starts: new Set(d.tokens.map((t) => t.start)),
+      hosts,
+      what,
+    });
+  }
+
+  private markedFirstLine(d: Directive): boolean {
+    const firstLine = this.line(d.tokens[0]!.start);
+    const onFirst = d.tokens.filter((t) => this.line(t.start) === firstLine);
+    const mark = trailer(this.source, this.lines, onFirst);
+    return mark === MANAGED_MARKER || mark === LEGACY_MARKER;
+  }
+
+  rewrite(d: Directive): void {
+    const rule = nameRule(d);
+    const mark = trailer(this.source, this.lines, d.tokens);
+    const byMarker = mark === MANAGED_MARKER || mark === LEGACY_MARKER;
+    const byContent = rule !== undefined && normaliseName(rule.to) === this.target;
+    if (!byMarker && !byContent) return;
+    const host = rule === undefined ? undefined : legacyHostOf(rule);
+    this.whole(d, host === undefined ? [] : [host], 'a rewrite rule of hairpin');
+  }
+
+  template(d: Directive): void {
+    const texts = d.tokens.map((t) => t.text);
+    const at = texts.indexOf('match');
+    const wildcards = at === -1 ? undefined : wildcardsOfRegex(texts[at + 1] ?? '');
+    if (wildcards === undefined && !this.markedFirstLine(d)) return;
+    this.whole(d, wildcards ?? [], 'a template of hairpin');
+  }
+
+  /** Ours whole, or the owner's with some entry lines of ours; returns the owner's. */
+  hosts(h: HostsDirective): HostsDirective | undefined {
+    const entries = [...h.byLine]
+      .filter(([i]) => i !== h.openLine && i !== h.closeLine)
+      .map(([i, tokens]) => ({ i, tokens, entry: entryNames(tokens) }));
+    const ours = (e: (typeof entries)[number]) =>
+      e.entry !== undefined &&
+      (trailer(this.source, this.lines, e.tokens) === MANAGED_MARKER ||
+        this.relayIPs.has(e.entry.ip));
+    const onlyOurs =
+      h.args.length === 1 &&
+      h.args[0] === NO_HOSTS_FILE &&
+      entries.every((e) => e.entry === undefined || ours(e));
+    if (this.markedFirstLine(h.directive) || onlyOurs) {
+      const names = entries.flatMap((e) => e.entry?.names ?? []);
+      this.whole(h.directive, names, 'the hosts block of hairpin');
+      return undefined;
+    }
+    for (const e of entries) {
+      if (!ours(e)) continue;
+      this.owned.push({
+        firstLine: e.i,
+        lastLine: e.i,
+        starts: new Set(e.tokens.map((t) => t.start)),
+        hosts: e.entry!.names,
+        what: 'a hosts entry of hairpin',
       });
     }
+    return h;
   }
-  return owned;
+}
+
+interface Recognised {
+  readonly owned: readonly Owned[];
+  /** The `hosts` directives that are not ours, by server block. */
+  readonly foreignHosts: ReadonlyMap<ServerBlock, readonly HostsDirective[]>;
+}
+
+function recognise(
+  parsed: ParsedCorefile,
+  lines: readonly Line[],
+  target: string,
+  relayIPs: readonly string[],
+): Recognised {
+  const r = new Recognizer(parsed.source, lines, target, new Set(relayIPs));
+  const foreignHosts = new Map<ServerBlock, HostsDirective[]>();
+  for (const block of parsed.blocks) {
+    const foreign: HostsDirective[] = [];
+    for (const d of block.directives) {
+      if (d.tokens.some((t) => t.imported)) {
+        if (d.name === 'hosts') foreign.push(hostsDirective(d, lines));
+        continue;
+      }
+      if (d.name === 'rewrite') r.rewrite(d);
+      else if (d.name === 'template') r.template(d);
+      else if (d.name === 'hosts') {
+        const theirs = r.hosts(hostsDirective(d, lines));
+        if (theirs !== undefined) foreign.push(theirs);
+      }
+    }
+    foreignHosts.set(block, foreign);
+  }
+  return { owned: r.owned, foreignHosts };
 }
 
 // --- the root-zone server block -----------------------------------------------------
@@ -294,77 +452,125 @@ function indentOf(source: string, line: Line): string {
   return /^[ \t]*/.exec(source.slice(line.start, line.end))![0];
 }
 
-interface Plan {
+/** One indentation step of the file: a tab where it indents with tabs, else four spaces. */
+function indentStep(source: string): string {
+  return /^\t/m.test(source) && !/^ {2}/m.test(source) ? '\t' : '    ';
+}
+
+/** Lines to add, by the line they follow. */
+type Insertions = Map<number, string[]>;
+
+interface Edit {
   readonly remove: ReadonlySet<number>;
-  readonly insertAfter: number;
-  readonly indent: string;
+  readonly insert: Insertions;
   readonly eol: string;
 }
 
-function planInsertion(
+/** Where a block's lines go: after the line of its `{`, indented like its first directive. */
+function blockAnchor(
   parsed: ParsedCorefile,
   lines: readonly Line[],
-  owned: readonly OwnedRule[],
   byLine: ReadonlyMap<number, readonly number[]>,
-  ownedLines: ReadonlySet<number>,
-): Omit<Plan, 'remove'> {
+  removed: ReadonlySet<number>,
+  root: ServerBlock,
+): { line: number; indent: string } {
   const { source } = parsed;
-  const root = findRootBlock(parsed);
-  // The line after which our rules go: the one holding the block's `{`, or for a
+  // The line after which our lines go: the one holding the block's `{`, or for a
   // braceless file the line of its last key.
   const anchor: ParseToken = root.open ?? root.keyTokens[root.keyTokens.length - 1]!;
   const anchorLine = lineIndexOf(lines, anchor.start);
-  const headerTokens = new Set<ParseToken>([...root.keyTokens, ...(root.open ? [root.open] : [])]);
-  const headerStarts = new Set([...headerTokens].map((t) => t.start));
-  if (!linesHoldOnly(byLine, anchorLine, anchorLine, headerStarts)) {
+  const header = new Set(
+    [...root.keyTokens, ...(root.open ? [root.open] : [])].map((t) => t.start),
+  );
+  if (!linesHoldOnly(byLine, anchorLine, anchorLine, header)) {
     throw uneditable(
       anchor.line,
-      'the root server block\'s opening line also holds a directive; hairpin adds its rules on the line after "{", so put that directive on a line of its own',
+      'the root server block\'s opening line also holds a directive; hairpin adds its lines on the line after "{", so put that directive on a line of its own',
     );
   }
   const firstOther = root.directives.find(
-    (d) => !d.tokens[0]!.imported && !ownedLines.has(lineIndexOf(lines, d.tokens[0]!.start)),
+    (d) => !d.tokens[0]!.imported && !removed.has(lineIndexOf(lines, d.tokens[0]!.start)),
   );
-  const firstOwned = owned.find((o) => o.firstLine > anchorLine);
-  let indent: string;
-  if (firstOther !== undefined) {
-    indent = indentOf(source, lines[lineIndexOf(lines, firstOther.tokens[0]!.start)]!);
-  } else if (firstOwned !== undefined) {
-    indent = indentOf(source, lines[firstOwned.firstLine]!);
-  } else {
-    const base = indentOf(source, lines[anchorLine]!);
-    indent = base + (/^\t/m.test(source) && !/^ {2}/m.test(source) ? '\t' : '    ');
-  }
-  const eol = lines[anchorLine]!.eol || lineEnding(lines, (i) => ownedLines.has(i));
-  return { insertAfter: anchorLine, indent, eol };
+  const indent =
+    firstOther !== undefined
+      ? indentOf(source, lines[lineIndexOf(lines, firstOther.tokens[0]!.start)]!)
+      : indentOf(source, lines[anchorLine]!) + indentStep(source);
+  return { line: anchorLine, indent };
 }
 
-function render(
-  source: string,
+/** Entry lines go inside the owner's `hosts` block, which must be one we can add to. */
+function ownersHostsAnchor(
+  parsed: ParsedCorefile,
   lines: readonly Line[],
-  plan: Plan | { remove: ReadonlySet<number>; insertAfter: -1; indent: ''; eol: '' },
-  rules: readonly string[],
-): string {
+  byLine: ReadonlyMap<number, readonly number[]>,
+  removed: ReadonlySet<number>,
+  h: HostsDirective,
+): { line: number; indent: string } {
+  const { source } = parsed;
+  const at = h.directive.tokens[0]!;
+  if (at.imported) {
+    throw uneditable(
+      at.line,
+      'the root server block\'s "hosts" comes from an import; hairpin cannot add its entries to it, and CoreDNS allows one "hosts" per server block',
+    );
+  }
+  if (h.openLine === undefined || h.closeLine === undefined || h.closeLine === h.openLine) {
+    throw uneditable(
+      at.line,
+      'the root server block\'s "hosts" has no block of its own lines; hairpin adds its entries inside it (CoreDNS allows one "hosts" per server block): write it as "hosts FILE {" ... "}"',
+    );
+  }
+  if (h.args.length > 1) {
+    throw uneditable(
+      at.line,
+      `the root server block's "hosts" serves only the zones ${h.args.slice(1).join(' ')}; hairpin's names would not all be answered there, and CoreDNS allows one "hosts" per server block`,
+    );
+  }
+  const closeAlone = (byLine.get(h.closeLine) ?? []).length === 1;
+  const opening = h.byLine.get(h.openLine)!;
+  const openStarts = new Set(opening.map((t) => t.start));
+  const openLast = opening[opening.length - 1]!.text === '{';
+  if (!closeAlone || !openLast || !linesHoldOnly(byLine, h.openLine, h.openLine, openStarts)) {
+    throw uneditable(
+      at.line,
+      'the root server block\'s "hosts" shares its first or last line with other configuration',
+    );
+  }
+  let inner: string | undefined;
+  for (let i = h.openLine + 1; i < h.closeLine; i++) {
+    if (!removed.has(i) && (byLine.get(i)?.length ?? 0) > 0) {
+      inner = indentOf(source, lines[i]!);
+      break;
+    }
+  }
+  return {
+    line: h.openLine,
+    indent: inner ?? indentOf(source, lines[h.openLine]!) + indentStep(source),
+  };
+}
+
+function render(source: string, lines: readonly Line[], edit: Edit): string {
   let out = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (!plan.remove.has(i)) out += source.slice(line.start, line.end) + line.eol;
-    if (i === plan.insertAfter && rules.length > 0) {
-      const rulesText = rules.map((rule) => `${plan.indent}${rule}`).join(plan.eol);
-      // The anchor ends the file without a line ending: our rules start on a line of their
+    if (!edit.remove.has(i)) out += source.slice(line.start, line.end) + line.eol;
+    const added = edit.insert.get(i);
+    if (added !== undefined && added.length > 0) {
+      const text = added.join(edit.eol);
+      // The anchor ends the file without a line ending: our lines start on a line of their
       // own, and the file still ends without one (restoreFinalLine takes it back off).
-      out += line.eol === '' ? `${plan.eol}${rulesText}` : `${rulesText}${plan.eol}`;
+      out += line.eol === '' ? `${edit.eol}${text}` : `${text}${edit.eol}`;
     }
   }
   return out;
 }
 
 /**
- * Returns the Corefile with exactly one managed rule per host (validated, sorted) in the
- * root-zone server block, every other byte unchanged. `hosts` empty removes every managed
- * and legacy rule. Throws HairpinError (COREFILE_PARSE, COREFILE_NO_ROOT_BLOCK,
- * COREFILE_AMBIGUOUS_ROOT, COREFILE_UNEDITABLE, INVALID_HOST, INVALID_TARGET) rather than
- * return anything unsafe.
+ * Returns the Corefile with exactly the wanted hosts (validated, sorted) managed in the
+ * root-zone server block, every other byte unchanged; earlier forms of hairpin's rules
+ * and hairpin-proxy's are removed. `hosts` empty removes everything hairpin wrote. Throws
+ * HairpinError (COREFILE_PARSE, COREFILE_NO_ROOT_BLOCK, COREFILE_AMBIGUOUS_ROOT,
+ * COREFILE_UNEDITABLE, INVALID_HOST, INVALID_TARGET) rather than return anything unsafe.
  */
 export function applyCorefileHosts(
   text: string,
@@ -373,70 +579,125 @@ export function applyCorefileHosts(
 ): string {
   const target = validTarget(options.target);
   const wanted = validHosts(hosts);
-  const parseOptions = { extraDirectives: options.extraDirectives ?? [] };
-  const parsed = parseCorefile(text, parseOptions);
+  const relay = wanted.length === 0 ? undefined : relayAddresses(options.relayIPs ?? []);
+  const parsed = parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] });
   const lines = splitLines(text);
-  const owned = ownedRules(parsed, lines, target);
+  const { owned, foreignHosts } = recognise(parsed, lines, target, options.relayIPs ?? []);
 
   const byLine = tokensByLine(parsed, lines);
   const remove = new Set<number>();
-  for (const rule of owned) {
-    // A rule shares its lines with nothing else, or it cannot be removed cleanly.
-    if (!linesHoldOnly(byLine, rule.firstLine, rule.lastLine, rule.starts)) {
-      throw uneditable(
-        rule.firstLine + 1,
-        'a rewrite rule of hairpin shares its line with other configuration',
-      );
+  for (const o of owned) {
+    // Our lines share them with nothing else, or they cannot be removed cleanly.
+    if (!linesHoldOnly(byLine, o.firstLine, o.lastLine, o.starts)) {
+      throw uneditable(o.firstLine + 1, `${o.what} shares its line with other configuration`);
     }
-    for (let i = rule.firstLine; i <= rule.lastLine; i++) remove.add(i);
+    for (let i = o.firstLine; i <= o.lastLine; i++) remove.add(i);
   }
   restoreFinalLine(lines, remove);
+  const eol = lineEnding(lines, (i) => remove.has(i));
+  const insert: Insertions = new Map();
 
-  if (wanted.length === 0) {
-    if (remove.size === 0) return text;
-    return checked(
-      render(text, lines, { remove, insertAfter: -1, indent: '', eol: '' }, []),
-      [],
-      options,
+  if (relay !== undefined) {
+    const root = findRootBlock(parsed);
+    const { exact, wildcards } = splitHosts(wanted);
+    const block = blockAnchor(parsed, lines, byLine, remove, root);
+    const step = indentStep(text);
+    const added = wildcardTemplates(relay, wildcards).flatMap((t) =>
+      indentBlock(t, block.indent, step),
     );
+    const theirs = foreignHosts.get(root) ?? [];
+    if (exact.length > 0 && theirs.length > 0) {
+      const into = ownersHostsAnchor(parsed, lines, byLine, remove, theirs[0]!);
+      insert.set(
+        into.line,
+        allEntryLines(relay, exact).map((l) => `${into.indent}${l}`),
+      );
+    } else if (exact.length > 0) {
+      added.unshift(...indentBlock(hostsBlock(relay, exact), block.indent, step));
+    }
+    if (added.length > 0) insert.set(block.line, added);
   }
-  const plan: Plan = { remove, ...planInsertion(parsed, lines, owned, byLine, remove) };
-  const rules = wanted.map((h) => rewriteRule(h, target));
-  return checked(render(text, lines, plan, rules), wanted, options);
+  if (remove.size === 0 && insert.size === 0) return text;
+  return checked(render(text, lines, { remove, insert, eol }), wanted, options);
 }
 
-/** The result must parse and hold exactly the wanted rules: never return anything else. */
+/** The result must parse and serve exactly the wanted hosts: never return anything else. */
 function checked(out: string, wanted: readonly string[], options: CorefileEditOptions): string {
-  const got = managedCorefileHosts(out, options);
+  const parsed = parseCorefile(out, { extraDirectives: options.extraDirectives ?? [] });
+  for (const block of parsed.blocks) {
+    const hosts = block.directives.filter((d) => d.name === 'hosts');
+    if (hosts.length > 1) {
+      throw uneditable(
+        hosts[1]!.tokens[0]!.line,
+        'the edit would leave two "hosts" in one server block, which stops CoreDNS',
+      );
+    }
+  }
+  const got = managedHosts(parsed, options);
   if (got.length !== wanted.length || got.some((h, i) => h !== wanted[i])) {
     throw new HairpinError(
       ErrorCodes.COREFILE_UNEDITABLE,
-      'internal check failed: the edited Corefile does not hold exactly the wanted rules',
+      'internal check failed: the edited Corefile does not hold exactly the wanted hosts',
     );
   }
   return out;
 }
 
-/** Hosts that the Corefile currently rewrites to the target (by marker or by content). */
-export function managedCorefileHosts(text: string, options: CorefileEditOptions): string[] {
+function managedHosts(parsed: ParsedCorefile, options: CorefileEditOptions): string[] {
   const target = validTarget(options.target);
-  const parsed = parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] });
-  const hosts = ownedRules(parsed, splitLines(text), target).flatMap((r) =>
-    r.host === undefined ? [] : [r.host],
+  const { owned } = recognise(parsed, splitLines(parsed.source), target, options.relayIPs ?? []);
+  return [...new Set(owned.flatMap((o) => o.hosts))].sort();
+}
+
+/** Hosts that the Corefile currently sends to the relay (by marker or by content). */
+export function managedCorefileHosts(text: string, options: CorefileEditOptions): string[] {
+  return managedHosts(
+    parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] }),
+    options,
   );
-  return [...new Set(hosts)].sort();
 }
 
 /**
- * Content for an import-mode key (k3s / AKS `coredns-custom`, key `hairpin.override`):
- * only the managed rules, one per line, each with the marker.
+ * Content for an import-mode key (k3s / AKS `coredns-custom`, a `*.server` key): one
+ * server block for the managed names (./corefile-encoding.ts, importServerBlock), without
+ * the zones that `others` (the other `*.server` keys' Corefiles) already serve. No hosts:
+ * empty.
  */
-export function renderCorefileOverride(
+export function renderCorefileServerBlock(
   hosts: readonly string[],
-  options: CorefileEditOptions,
+  options: CorefileEditOptions & { readonly others?: readonly string[] },
 ): string {
-  const target = validTarget(options.target);
-  return validHosts(hosts)
-    .map((h) => `${rewriteRule(h, target)}\n`)
-    .join('');
+  const wanted = validHosts(hosts);
+  if (wanted.length === 0) return '';
+  const taken = new Set<string>();
+  for (const other of options.others ?? []) {
+    try {
+      const parsed = parseCorefile(other, { extraDirectives: options.extraDirectives ?? [] });
+      for (const block of parsed.blocks) for (const key of block.keys) taken.add(zoneOfKey(key));
+    } catch {
+      // A key CoreDNS cannot parse stops it whatever we write; it is the owner's to fix.
+    }
+  }
+  return importServerBlock(wanted, relayAddresses(options.relayIPs ?? []), taken);
+}
+
+/**
+ * Whether CoreDNS picks up edits of this Corefile while it runs: `yes` where a server block
+ * has the `reload` plugin (it reloads the whole file), `no` where none has, `unknown`
+ * where files are imported (they may have it; hairpin cannot read them). Without
+ * `reload`, an edit takes effect only when CoreDNS restarts.
+ */
+export function corefileReloads(
+  text: string,
+  options: Pick<CorefileEditOptions, 'extraDirectives'> = {},
+): 'yes' | 'no' | 'unknown' {
+  const parsed = parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] });
+  if (parsed.blocks.some((b) => b.directives.some((d) => d.name === 'reload'))) return 'yes';
+  const snippets = new Set(
+    parsed.tokens.flatMap((t) => (/^\(.+\)$/.test(t.text) ? [t.text.slice(1, -1)] : [])),
+  );
+  const importsFiles = parsed.tokens.some(
+    (t, i) => t.text === 'import' && !snippets.has(parsed.tokens[i + 1]?.text ?? ''),
+  );
+  return importsFiles ? 'unknown' : 'no';
 }

@@ -12,18 +12,18 @@ export {
 } from './hostname.ts';
 export {
   applyCorefileHosts,
+  corefileReloads,
   findRootBlock,
   parseCorefile,
-  rewriteRule,
-  wildcardRegex,
   type ParsedCorefile,
   type ServerBlock,
   managedCorefileHosts,
-  renderCorefileOverride,
+  renderCorefileServerBlock,
   tokenizeCorefile,
   type CorefileEditOptions,
   type CorefileToken,
 } from './corefile.ts';
+export { MANAGED_TTL, wildcardsRegex } from './corefile-encoding.ts';
 export {
   applyHostsFile,
   managedHostsFileEntries,
@@ -87,6 +87,10 @@ export {
   encodePublishedHosts,
   HOSTS_CONFIGMAP_NAME,
   HOSTS_KEY,
+  NODE_HOSTS_ANNOTATION,
+  NODE_HOSTS_KEY,
+  NOT_SERVED_COUNT_KEY,
+  NOT_SERVED_KEY,
   RELAY_IP_KEY,
   type DecodedHosts,
   type PublishedHosts,
