@@ -20,20 +20,30 @@
 //   bytes (the batch above), or alone two loop turns after connect for protocols where the
 //   server speaks first.
 // - Connect and idle timeouts come from one sweep over the live connections, not from a
-//   timer per socket re-armed on every read and write.
+//   timer per socket re-armed on every read and write. Progress either way (a read, or a
+//   write queue the kernel drained) stamps the connection with performance.now(), so a
+//   timeout is measured from the last progress: never early, at most one sweep late.
 // - Live connections sit in an array with swap-remove: a Set's add/delete churn promoted
 //   whole connection graphs to the old generation (scavenges of 7-13 ms).
 // - Metrics are plain numbers (metrics.ts), turned into series when scraped.
 //
 // Half-close: both sockets are created with allowHalfOpen, so a client's FIN is passed on
 // as a FIN to the ingress and the reply still flows back; a socket is closed only when both
-// of its directions are done. An error on either side destroys both.
+// of its directions are done.
+//
+// Closing: a socket closes on its own once it has read its peer's FIN and its own writes
+// (then its FIN) have been handed to the kernel. When one side closes that way, the other
+// side's writing is ended with end(), which takes effect after its queue drains: nothing
+// queued is thrown away. Only an error, a timeout or the drain deadline destroys a side
+// with bytes still queued, and then with a TCP reset, so that neither peer can take a cut
+// transfer for a complete one. A connection is finished when both of its sockets closed.
 import { connect, type Server, type Socket } from 'node:net';
 import { Result, RESULTS, type ConnectionResult, type RouteCounters } from './metrics.ts';
 import { buildProxyHeader } from './proxy-header.ts';
 import type { Route } from './config.ts';
 import type { RelayOptions } from './relay.ts';
 import type { TargetResolver } from './resolver.ts';
+import { readSendQueues, sendQueueKey, type SendQueues } from './send-queues.ts';
 
 export interface RouteState {
   readonly route: Route;
@@ -56,8 +66,15 @@ class Connection {
   result = -1;
   /** Position in Core.live (swap-remove). */
   index = 0;
-  /** Milliseconds without a read either way, as counted by the sweep. */
-  idleMs = 0;
+  /** performance.now() of the last progress either way: bytes read, or a write queue drained. */
+  activeAt = 0;
+  /** Sockets of this connection (the client, every upstream attempt) not closed yet. */
+  open = 1;
+  /**
+   * Bytes queued both ways and not yet acknowledged (send-queues.ts), taken by the sweep
+   * on the pass before the idle deadline; -1 when not taken.
+   */
+  queued = -1;
   /** performance.now() when the current upstream attempt started; 0 once connected. */
   connectStarted = 0;
   attempt = 0;
@@ -97,6 +114,8 @@ export interface Core {
   uncorkNow: Connection[];
   uncorkNext: Connection[];
   uncorkScheduled: boolean;
+  /** The sweep's connections at their idle deadline (kept to reuse the array). */
+  readonly due: Connection[];
 }
 
 // Upstream reads land in one buffer shared by every connection of this process; the
@@ -138,8 +157,9 @@ function setResult(conn: Connection, result: number): void {
 
 function onClientData(this: RelaySocket, chunk: Buffer): void {
   const conn = this[kConn];
-  conn.idleMs = 0;
   const up = conn.upstream!;
+  // The first chunk of a loop turn puts the connection in the batch, whose flush later in
+  // the same turn stamps it active (one clock read per turn, not one per chunk).
   if (!conn.batched) {
     if (!conn.corked) {
       up.cork();
@@ -154,12 +174,16 @@ function onClientData(this: RelaySocket, chunk: Buffer): void {
 
 function onClientEnd(this: RelaySocket): void {
   const conn = this[kConn];
+  conn.activeAt = performance.now();
   conn.corked = false;
   conn.upstream!.end(); // end() uncorks too
 }
 
+/** The kernel took the client's whole write queue: progress, even if nothing was read. */
 function onClientDrain(this: RelaySocket): void {
-  this[kConn].upstream?.resume();
+  const conn = this[kConn];
+  conn.activeAt = performance.now();
+  conn.upstream?.resume();
 }
 
 function onClientError(this: RelaySocket, err: Error): void {
@@ -170,14 +194,17 @@ function onClientError(this: RelaySocket, err: Error): void {
 }
 
 function onClientClose(this: RelaySocket): void {
-  finish(this[kConn]);
+  const conn = this[kConn];
+  const up = conn.upstream;
+  if (up !== null && !up.destroyed) closePeer(this, up);
+  if (--conn.open === 0) finish(conn);
 }
 
 // --- upstream socket handlers (`this` is the upstream) ---
 
 function onUpstreamRead(this: RelaySocket, nread: number, buf: Buffer): boolean {
   const conn = this[kConn];
-  conn.idleMs = 0;
+  conn.activeAt = performance.now();
   const client = conn.client;
   if (client.destroyed) return false;
   if (nread < OWN_BUFFER_READ) {
@@ -206,20 +233,46 @@ function onUpstreamRead(this: RelaySocket, nread: number, buf: Buffer): boolean 
 }
 
 function onUpstreamEnd(this: RelaySocket): void {
-  this[kConn].client.end();
+  const conn = this[kConn];
+  conn.activeAt = performance.now();
+  conn.client.end();
 }
 
+/** The kernel took the upstream's whole write queue: progress, even if nothing was read. */
 function onUpstreamDrain(this: RelaySocket): void {
-  this[kConn].client.resume();
+  const conn = this[kConn];
+  conn.activeAt = performance.now();
+  conn.client.resume();
+}
+
+function onUpstreamClose(this: RelaySocket): void {
+  const conn = this[kConn];
+  // An attempt that failed and was replaced says nothing about the client.
+  if (conn.upstream === this && !conn.client.destroyed) closePeer(this, conn.client);
+  if (--conn.open === 0) finish(conn);
+}
+
+/**
+ * One side of a connection closed; its peer is still open. A normal close (the side read its
+ * peer's FIN and its own writes all reached the kernel) ends the peer's writing with end(),
+ * after whatever the peer still has queued: the peer closes on its own once that has left.
+ * Any other close (an error, a reset, a destroy) resets the peer, so that a cut transfer
+ * looks cut.
+ */
+function closePeer(closed: RelaySocket, peer: RelaySocket): void {
+  if (closed.readableEnded && closed.writableFinished && closed.errored === null) peer.end();
+  else if (peer.connecting) peer.destroy();
+  else peer.resetAndDestroy();
 }
 
 function onUpstreamConnect(this: RelaySocket): void {
   const conn = this[kConn];
   if (conn.upstream !== this) return;
   const { core, client } = conn;
-  core.options.metrics.upstreamConnect.observe((performance.now() - conn.connectStarted) / 1000);
+  const now = performance.now();
+  core.options.metrics.upstreamConnect.observe((now - conn.connectStarted) / 1000);
   conn.connectStarted = 0;
-  conn.idleMs = 0;
+  conn.activeAt = now;
   if (client.destroyed) {
     this.destroy();
     return;
@@ -246,10 +299,10 @@ function onUpstreamError(this: RelaySocket, err: NodeJS.ErrnoException): void {
     connectFailed(conn, err);
     return;
   }
+  // The upstream's close (after this event) resets the client.
   setResult(conn, Result.upstream_error);
   if (conn.core.debug)
     conn.core.options.log.debug({ err, route: conn.state.route.name }, 'upstream error');
-  conn.client.destroy();
 }
 
 function scheduleUncorks(core: Core): void {
@@ -269,9 +322,14 @@ function uncork(conn: Connection): void {
 function flushUncorks(core: Core): void {
   core.uncorkScheduled = false;
   const batch = core.batch;
+  // The batch is the connections whose client sent bytes this loop turn: stamped active
+  // now, a little after the read, so an idle timeout can only come later, never earlier.
+  const now = batch.length > 0 ? performance.now() : 0;
   for (let i = 0; i < batch.length; i++) {
-    batch[i]!.batched = false;
-    uncork(batch[i]!);
+    const conn = batch[i]!;
+    conn.activeAt = now;
+    conn.batched = false;
+    uncork(conn);
   }
   batch.length = 0;
   for (const conn of core.uncorkNext) uncork(conn);
@@ -294,11 +352,13 @@ function connectUpstream(conn: Connection): void {
   }) as RelaySocket;
   up[kConn] = conn;
   conn.upstream = up;
+  conn.open++;
   conn.connectStarted = performance.now();
   up.on('connect', onUpstreamConnect);
   up.on('error', onUpstreamError);
   up.on('end', onUpstreamEnd);
   up.on('drain', onUpstreamDrain);
+  up.on('close', onUpstreamClose);
 }
 
 function connectFailed(conn: Connection, err: NodeJS.ErrnoException): void {
@@ -346,10 +406,6 @@ function finish(conn: Connection): void {
   }
   const c = state.counters;
   c.active--;
-  // A client that is gone takes its upstream with it. Normally the upstream has finished
-  // both ways by now (the client's write side ends only after the upstream's read side
-  // did); if not, this was a reset or a timeout.
-  conn.upstream?.destroy();
   const result = conn.result !== -1 ? conn.result : core.forced ? Result.shutdown : Result.ok;
   c.results[result]!++;
   c.bytesUp += client.bytesRead;
@@ -369,16 +425,35 @@ function finish(conn: Connection): void {
   }
 }
 
+/** What a connection has queued and not yet seen acknowledged, both ways; NaN if unknown. */
+function queuedBytes(conn: Connection, queues: SendQueues): number {
+  const { client, upstream } = conn;
+  const up = upstream!;
+  const kernel =
+    (queues.get(sendQueueKey(client.localPort!, client.remotePort!)) ?? NaN) +
+    (queues.get(sendQueueKey(up.localPort!, up.remotePort!)) ?? NaN);
+  return client.writableLength + up.writableLength + kernel;
+}
+
 /**
  * One pass of the sweep that replaces per-socket timers: connects that took too long fail,
- * connections idle for idleTimeoutMs end. `tick` is the time since the last pass.
+ * connections without progress for idleTimeoutMs end. Both are measured from timestamps,
+ * so a timeout never fires before its time, and at most one pass (`tick` apart) after it.
+ *
+ * Before it cuts a connection that carried bytes, the sweep asks the kernel (send-queues.ts):
+ * a reader that takes bytes slowly out of large socket buffers makes no write complete for
+ * seconds, but the bytes waiting for its acknowledgement go down. Their count is taken on
+ * the pass before the deadline and again at it; fewer is progress.
  */
 export function sweepConnections(core: Core, tick: number): void {
   const { connectTimeoutMs, idleTimeoutMs } = core.options;
   const live = core.live;
   const now = performance.now();
+  const due = core.due;
   for (let i = 0; i < live.length; i++) {
     const conn = live[i]!;
+    // Already ending (an error, or connectFailed below): its sockets are being destroyed.
+    if (conn.result !== -1) continue;
     if (conn.connectStarted !== 0) {
       if (now - conn.connectStarted >= connectTimeoutMs) {
         const err: NodeJS.ErrnoException = new Error(
@@ -387,14 +462,36 @@ export function sweepConnections(core: Core, tick: number): void {
         err.code = 'ETIMEDOUT';
         connectFailed(conn, err);
       }
-    } else if (conn.upstream !== null && (conn.idleMs += tick) >= idleTimeoutMs) {
-      setResult(conn, Result.idle_timeout);
+      continue;
+    }
+    if (conn.upstream === null) continue;
+    const idle = now - conn.activeAt;
+    if (idle < idleTimeoutMs - tick) {
+      conn.queued = -1;
+    } else if (conn.client.bytesRead + conn.client.bytesWritten === 0) {
       // A connection that never carried a byte has nothing to truncate: a plain close.
-      // One that did may be cut mid-transfer, which must not look like a complete one.
-      if (conn.client.bytesRead + conn.client.bytesWritten === 0) conn.client.destroy();
-      else reset(conn);
+      if (idle >= idleTimeoutMs) {
+        setResult(conn, Result.idle_timeout);
+        conn.upstream.destroy();
+        conn.client.destroy();
+      }
+    } else {
+      due.push(conn);
     }
   }
+  if (due.length === 0) return;
+  const queues = core.options.readSendQueues?.() ?? readSendQueues();
+  for (const conn of due) {
+    const queued = queuedBytes(conn, queues);
+    if (queued < conn.queued) conn.activeAt = now; // the peer took bytes since the last pass
+    conn.queued = Number.isNaN(queued) ? -1 : queued;
+    if (now - conn.activeAt >= idleTimeoutMs) {
+      // It may be cut mid-transfer, which must not look like a complete one.
+      setResult(conn, Result.idle_timeout);
+      reset(conn);
+    }
+  }
+  due.length = 0;
 }
 
 /** Takes an accepted client (within the limit): header, then the upstream connect. */

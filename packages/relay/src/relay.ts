@@ -13,6 +13,7 @@ import {
 } from './connection.ts';
 import { Result, type RelayMetrics } from './metrics.ts';
 import type { ProxyVersion } from './proxy-header.ts';
+import type { SendQueues } from './send-queues.ts';
 import { systemLookup, TargetResolver, type LookupAll } from './resolver.ts';
 
 export interface RelayOptions {
@@ -30,6 +31,8 @@ export interface RelayOptions {
   readonly lookup?: LookupAll;
   /** Bind with SO_REUSEPORT, so that several processes each bind their own socket. */
   readonly reusePort?: boolean;
+  /** The kernel's send queues (send-queues.ts); /proc/net/tcp and tcp6 by default. */
+  readonly readSendQueues?: () => SendQueues;
 }
 
 export interface Relay {
@@ -55,11 +58,13 @@ export function createRelay(options: RelayOptions): Relay {
     uncorkNow: [],
     uncorkNext: [],
     uncorkScheduled: false,
+    due: [],
   };
   const live = core.live;
   let draining = false;
-  // The sweep's period: a quarter of the shortest timeout, between 10 ms and 1 s, so a
-  // timeout fires at most a quarter (or one second) late.
+  // The sweep's period: a quarter of the shortest timeout, between 10 ms and 1 s. Timeouts
+  // are measured from timestamps, so one fires no earlier than configured and at most one
+  // period later (docs/relay.md, Failures).
   const tick = Math.max(
     10,
     Math.min(1_000, Math.floor(Math.min(connectTimeoutMs, idleTimeoutMs) / 4)),

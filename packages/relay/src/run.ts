@@ -6,6 +6,7 @@ import type { Logger } from '@hairpin/shared/runtime';
 import { registerBuildInfo, startAdminServer, type AdminServer } from '@hairpin/shared/runtime';
 import { DEFAULT_MAX_CONNECTIONS, type RelayConfig } from './config.ts';
 import { createRelayMetrics } from './metrics.ts';
+import { cgroupMemoryLimit, connectionsForMemoryLimit } from './memory-limit.ts';
 import { createRelay, type Relay } from './relay.ts';
 import type { LookupAll } from './resolver.ts';
 
@@ -42,9 +43,27 @@ export function connectionsForFdLimit(limit: number, openNow: number): number {
   return Math.max(1, Math.floor((limit - openNow - 64) / 2));
 }
 
-/** The effective --max-connections: the configured value (or the default), within the fd limit. */
+/**
+ * The effective --max-connections: the configured value, or the default lowered to what
+ * the cgroup memory limit holds (memory-limit.ts); either within the fd limit.
+ */
 function maxConnections(config: RelayConfig, log: Logger): number {
-  const wanted = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let wanted = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const memory = cgroupMemoryLimit();
+  if (memory !== undefined) {
+    const rss = process.memoryUsage.rss();
+    const fitsMemory = connectionsForMemoryLimit(memory, rss, config.workers);
+    const fields = { maxConnections: fitsMemory, memoryLimit: memory, rss };
+    if (config.maxConnections === undefined && fitsMemory < wanted) {
+      log.info(
+        fields,
+        `max-connections ${fitsMemory}, not ${wanted}: the memory limit (${memory} bytes) holds no more busy connections; raise it for more`,
+      );
+      wanted = fitsMemory;
+    } else if (config.maxConnections !== undefined && fitsMemory < wanted) {
+      log.warn(fields, `max-connections ${wanted} may exceed the memory limit (${memory} bytes)`);
+    }
+  }
   const limit = openFileLimit();
   if (limit === undefined) return wanted;
   let openNow = 32;

@@ -54,7 +54,7 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-async function startPeer(
+export async function startPeer(
   binary: string,
   args: string[],
   dir: string,
