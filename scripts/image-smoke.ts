@@ -245,9 +245,9 @@ await relay();
 await render(
   'dns-controller render',
   'dns-controller',
-  ['--corefile', '-', '--host', 'shop.example.com'],
+  ['--corefile', '-', '--host', 'shop.example.com', '--relay-ip', '10.96.0.50'],
   readFileSync(`${fixtures}kubeadm.Corefile`, 'utf8'),
-  'rewrite name exact shop.example.com hairpin-relay.hairpin.svc.cluster.local # managed by hairpin',
+  '10.96.0.50 shop.example.com # managed by hairpin',
 );
 await render(
   'hosts-agent render',

@@ -6,6 +6,7 @@ import {
   HairpinError,
   HOSTS_CONFIGMAP_NAME,
   HOSTS_KEY,
+  corefileReloads,
   managedCorefileHosts,
   type PublishedHosts,
 } from '@hairpin/shared';
@@ -85,6 +86,8 @@ export interface ClusterConfigMap {
   readonly hosts: number;
   readonly missing?: number;
   readonly error?: string;
+  /** A Corefile without the `reload` plugin: CoreDNS applies edits only when it restarts. */
+  readonly withoutReload?: true;
   /** The latest managedFields time: when anyone last wrote it. */
   readonly lastChange: string | null;
 }
@@ -184,7 +187,14 @@ export function buildClusterStatus(
     try {
       const hosts = read(text);
       found(where(t), hosts);
-      configMaps.push({ ...base, state: 'ok', hosts: hosts.length, lastChange: lastChange(cm) });
+      const noReload = role === 'corefile' && corefileReloads(text, config) === 'no';
+      configMaps.push({
+        ...base,
+        state: 'ok',
+        hosts: hosts.length,
+        lastChange: lastChange(cm),
+        ...(noReload ? { withoutReload: true as const } : {}),
+      });
     } catch (err) {
       configMaps.push({
         ...base,
@@ -383,11 +393,14 @@ export function formatClusterStatus(s: ClusterStatus): string {
         c.role,
         String(c.hosts),
         since(c.lastChange),
-        c.state === 'incomplete'
+        (c.state === 'incomplete'
           ? `incomplete: ${c.missing} hosts missing`
           : c.error === undefined
             ? c.state
-            : `${c.state}: ${c.error}`,
+            : `${c.state}: ${c.error}`) +
+          (c.withoutReload === true
+            ? ' (no reload plugin: edits apply when CoreDNS restarts)'
+            : ''),
       ]),
     ),
   );

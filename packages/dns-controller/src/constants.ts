@@ -51,6 +51,9 @@ export const HOSTNAME_REFUSED_PREFIX = 'hairpin will not route this host: ';
 /** The Warning Event on each target ConfigMap while hosts are left out because DNS is full. */
 export const HOSTS_NOT_SERVED = 'HostsNotServed';
 
+/** The Warning Event on a target ConfigMap whose Corefile has no `reload` plugin. */
+export const COREFILE_WITHOUT_RELOAD = 'CorefileWithoutReload';
+
 /** Informers list in pages of this many objects: the first list of 20,000 hosts never holds
  * one huge response and its parse at once (the peak that crossed the memory limit). */
 export const LIST_PAGE_SIZE = 500;

@@ -104,6 +104,7 @@ export class DnsController {
       decision: decideSnapshot(snapshot, this.o.config),
       notServed: this.notServed,
       writes: this.writes.list(),
+      reloads: this.reporter.reloadStates(),
       now: new Date(),
     });
   }
@@ -141,6 +142,7 @@ export class DnsController {
         metrics.reconciles.inc({ result: 'skipped' });
         return held;
       }
+      this.reporter.reloads(snapshot.corefiles, this.o.config.extraDirectives);
       this.reporter.capacity(plan, [
         ...snapshot.corefiles,
         ...(snapshot.importTarget === undefined ? [] : [snapshot.importTarget]),

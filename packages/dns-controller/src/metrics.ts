@@ -18,6 +18,7 @@ export interface ControllerMetrics {
   readonly managedHosts: Gauge;
   /** Hosts decided but not served because the ConfigMap would exceed 1 MiB (capacity). */
   readonly notServedHosts: Gauge;
+  readonly corefileWithoutReload: Gauge;
   readonly rejectedHosts: Counter<'reason'>;
   /** Hosts left out because their load balancer reports ipMode: Proxy (KEP-1860). */
   readonly proxyModeSkipped: Counter;
@@ -48,6 +49,12 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
     notServedHosts: new Gauge({
       name: 'hairpin_dns_not_served_hosts',
       help: 'Hostnames decided but not served: the CoreDNS ConfigMap would exceed 1 MiB (capacity).',
+      registers,
+    }),
+    corefileWithoutReload: new Gauge({
+      name: 'hairpin_dns_corefile_without_reload',
+      help: 'Target Corefiles without the reload plugin (1): CoreDNS applies edits only when it restarts.',
+      labelNames: ['configmap'],
       registers,
     }),
     rejectedHosts: new Counter({

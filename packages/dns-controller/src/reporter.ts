@@ -1,12 +1,19 @@
 // What the controller tells people, each thing once: a refused hostname (log, metric,
 // Event on its object), hosts skipped for ipMode Proxy (log, metric), hosts left out
-// because DNS is full (log, metric, Event on the ConfigMap), and a Corefile it
-// cannot edit (log, Event on the ConfigMap) — reported again only when the ConfigMap or
-// the error changes, not on every reconcile.
-import type { HairpinError, HostRejection, ObjectRef } from '@hairpin/shared';
+// because DNS is full (log, metric, Event on the ConfigMap), a Corefile it
+// cannot edit (log, Event on the ConfigMap), and a Corefile without `reload` (log, metric,
+// Event on the ConfigMap) — reported again only when the ConfigMap or the error changes,
+// not on every reconcile.
+import {
+  corefileReloads,
+  type HairpinError,
+  type HostRejection,
+  type ObjectRef,
+} from '@hairpin/shared';
 import type { Logger } from '@hairpin/shared/runtime';
 import type { ConfigMapTarget } from './config.ts';
 import {
+  COREFILE_WITHOUT_RELOAD,
   HOSTNAME_REFUSED,
   HOSTNAME_REFUSED_PREFIX,
   HOSTS_NOT_SERVED,
@@ -15,6 +22,8 @@ import {
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import { configMapRef, type ReconcilePlan } from './plan.ts';
+
+type Reloads = ReturnType<typeof corefileReloads>;
 
 export class Reporter {
   private readonly log: Logger;
@@ -26,6 +35,8 @@ export class Reporter {
   private readonly uneditable = new Map<string, string>();
   /** The capacity shortfall last reported ('' while every host is served). */
   private capacitySignature = '';
+  /** Per target ConfigMap: the version last read for `reload`, and what it said. */
+  private readonly reloadSeen = new Map<string, { version: string; reloads: Reloads }>();
 
   constructor(options: { log: Logger; metrics: ControllerMetrics; events: EventRecorder }) {
     this.log = options.log;
@@ -110,6 +121,55 @@ export class Reporter {
       const uid = (t.configMap as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
       this.events.warn(configMapRef(t.target, uid), HOSTS_NOT_SERVED, message);
     }
+  }
+
+  /**
+   * Corefiles without the `reload` plugin: CoreDNS never picks up an edit until it
+   * restarts. Read once per ConfigMap version: the gauge, and a log line and an Event when
+   * a version says so.
+   */
+  reloads(
+    targets: readonly {
+      readonly target: ConfigMapTarget;
+      readonly configMap:
+        | {
+            metadata?: { uid?: string; resourceVersion?: string };
+            data?: Readonly<Record<string, string>>;
+          }
+        | undefined;
+    }[],
+    extraDirectives: readonly string[],
+  ): void {
+    for (const { target, configMap } of targets) {
+      const where = `${target.namespace}/${target.name}`;
+      const text = configMap?.data?.[target.key];
+      const version = configMap?.metadata?.resourceVersion ?? '';
+      if (text === undefined || this.reloadSeen.get(where)?.version === version) continue;
+      let reloads: Reloads;
+      try {
+        reloads = corefileReloads(text, { extraDirectives });
+      } catch {
+        continue; // An unparseable Corefile is reported as not editable.
+      }
+      const before = this.reloadSeen.get(where)?.reloads;
+      this.reloadSeen.set(where, { version, reloads });
+      this.metrics.corefileWithoutReload.set({ configmap: where }, reloads === 'no' ? 1 : 0);
+      if (reloads !== 'no' || before === 'no') continue;
+      this.log.warn(
+        { configMap: where },
+        "the Corefile has no reload plugin: CoreDNS applies hairpin's edits only when it restarts",
+      );
+      this.events.warn(
+        configMapRef(target, configMap?.metadata?.uid),
+        COREFILE_WITHOUT_RELOAD,
+        'The Corefile has no reload plugin, so CoreDNS applies changes (hairpin\'s included) only when it restarts: add "reload" to its root server block, or restart CoreDNS after each change (kubectl -n kube-system rollout restart deployment/coredns).',
+      );
+    }
+  }
+
+  /** What each target Corefile said about `reload` when last read (for /status). */
+  reloadStates(): ReadonlyMap<string, Reloads> {
+    return new Map([...this.reloadSeen].map(([k, v]) => [k, v.reloads]));
   }
 
   /** The ConfigMap could be edited (again): a later failure is reported anew. */

@@ -42,6 +42,11 @@ export interface ConfigMapWrite {
   readonly lastResult: WriteResult;
   readonly lastResultTime: string;
   readonly error?: string;
+  /**
+   * A Corefile target: whether it has the `reload` plugin (`no`: CoreDNS applies edits
+   * only when it restarts; `unknown`: it imports files hairpin cannot read).
+   */
+  readonly reload?: 'yes' | 'no' | 'unknown';
 }
 
 export interface StatusReport {
@@ -79,6 +84,8 @@ export function buildStatus(input: {
   /** Hosts the last reconcile left out for capacity. */
   readonly notServed?: ReadonlySet<string>;
   readonly writes: readonly ConfigMapWrite[];
+  /** By namespace/name: what each target Corefile said about `reload` when last read. */
+  readonly reloads?: ReadonlyMap<string, NonNullable<ConfigMapWrite['reload']>>;
   readonly now: Date;
 }): StatusReport {
   const rows = new Map<string, HostStatus & { sources: SourceObject[] }>();
@@ -136,7 +143,12 @@ export function buildStatus(input: {
     synced: input.synced,
     generatedAt: input.now.toISOString(),
     hosts,
-    configMaps: [...input.writes].sort((a, b) => compare(writeKey(a), writeKey(b))),
+    configMaps: [...input.writes]
+      .map((w) => {
+        const reload = input.reloads?.get(`${w.namespace}/${w.name}`);
+        return reload === undefined ? w : { ...w, reload };
+      })
+      .sort((a, b) => compare(writeKey(a), writeKey(b))),
   };
 }
 
