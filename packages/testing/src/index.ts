@@ -26,5 +26,50 @@ export {
   type CorefileOracle,
   type CorpusFile,
 } from './corpus.ts';
+export {
+  CLUSTER_SERVICES,
+  coreDNSMissing,
+  findCoreDNS,
+  freeDnsPort,
+  startCoreDNS,
+  type RunningCoreDNS,
+  type StartCoreDNSOptions,
+} from './coredns.ts';
+export { describeWithCoreDNS } from './coredns-describe.ts';
+export {
+  CORPUS_RUNS,
+  isInvalidCorpusFile,
+  prepareCorpusCorefile,
+  type CorpusRun,
+} from './coredns-corpus.ts';
+export {
+  PILLAR_DEFAULTS,
+  prepareCorefile,
+  type ForwardSite,
+  type PillarName,
+  type PrepareCorefileOptions,
+} from './coredns-prepare.ts';
+export {
+  queryDns,
+  type DnsAnswer,
+  type DnsQueryOptions,
+  type DnsServerAddress,
+} from './dns-client.ts';
+export {
+  STUB_UPSTREAM_RECORDS,
+  STUB_UPSTREAM_TTL,
+  startStubUpstream,
+  type StubQuery,
+  type StubRecords,
+  type StubUpstream,
+} from './dns-stub-upstream.ts';
+export {
+  decodeMessage,
+  encodeQuery,
+  encodeResponse,
+  type AnswerRecord,
+  type DnsMessage,
+  type DnsRecord,
+} from './dns-wire.ts';
 export { FakeApiServer, type KubeObject, type RequestRecord } from './fake-apiserver.ts';
 export { waitFor } from './wait.ts';

@@ -1,0 +1,174 @@
+// pnpm bench:dns (also part of pnpm bench): the per-query cost of an edited Corefile in the
+// real CoreDNS, against the unedited one. Not a test: numbers vary with the machine.
+//
+// What is measured: CoreDNS's plugin chain on a cache miss. Every query is a fresh name
+// (r<round><variant>-q<N>.miss.example.net, never asked before, so the cache misses), which
+// passes every plugin of kubeadm's root block (rewrite, hosts, template, kubernetes: not its
+// zone) and is forwarded to an upstream that answers NXDOMAIN at once: a second CoreDNS with a
+// catch-all `template ... { rcode NXDOMAIN }`. The upstream's cost is the same for both
+// variants, so the ratio edited/baseline is the edit's per-query cost.
+// CoreDNS under test is pinned to CPU 0 (one Go thread per core: GOMAXPROCS=1), dnsperf and
+// the upstream to CPU 1. Rounds alternate which variant runs first; each round gives a ratio,
+// and the table shows the median over rounds and the range [min-max].
+//
+//   pnpm bench:dns                                   8 rounds of 3 s per variant (about 1 minute)
+//   BENCH_DNS_ROUNDS=12 BENCH_DNS_DURATION=5 pnpm bench:dns
+//
+// The edited Corefile is one function, editedCorefile(), below: swap in the real encoder there.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findCoreDNS, startCoreDNS, type RunningCoreDNS } from '../packages/testing/src/coredns.ts';
+import { prepareCorefile } from '../packages/testing/src/coredns-prepare.ts';
+
+const env = (name: string, fallback: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+const ROUNDS = env('BENCH_DNS_ROUNDS', 8);
+const DURATION = env('BENCH_DNS_DURATION', 3);
+/** Names in each run's data file: more than CoreDNS answers in DURATION seconds. */
+const NAMES_PER_RUN = env('BENCH_DNS_NAMES', 400_000);
+
+const HOSTS = 1_000;
+const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
+
+/**
+ * The Corefile under test, from the unedited one. For now: HOSTS `rewrite name exact` rules
+ * at the top of the root block (the encoding whose cost grows with the host count).
+ */
+function editedCorefile(original: string): string {
+  const rules = Array.from(
+    { length: HOSTS },
+    (_, i) => `    rewrite name exact host${i}.example.com ${RELAY}\n`,
+  ).join('');
+  return original.replace(/^\.:53 \{\n/m, (open) => `${open}${rules}`);
+}
+
+const baselineText = readFileSync(
+  fileURLToPath(
+    new URL(
+      '../packages/testing/fixtures/corpus/corefiles/kubeadm-latest.Corefile',
+      import.meta.url,
+    ),
+  ),
+  'utf8',
+);
+const editedText = editedCorefile(baselineText);
+
+const coredns = findCoreDNS();
+const missing = [
+  coredns === undefined ? 'coredns (on PATH or HAIRPIN_COREDNS)' : '',
+  spawnSync('dnsperf', ['-h']).error ? 'dnsperf (apt-get install dnsperf)' : '',
+  spawnSync('taskset', ['-V']).error ? 'taskset (apt-get install util-linux)' : '',
+].filter((m) => m !== '');
+if (missing.length > 0) {
+  console.error(`bench:dns needs ${missing.join(', ')}`);
+  process.exit(2);
+}
+
+const pin = (pid: number, cpu: number) => {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
+  if (r.status !== 0) throw new Error(`taskset: ${r.stderr.toString()}`);
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'hairpin-dns-bench-'));
+const running: RunningCoreDNS[] = [];
+const start = async (corefile: string, cpu: number): Promise<RunningCoreDNS> => {
+  const c = await startCoreDNS({ corefile, env: { GOMAXPROCS: '1' } });
+  running.push(c);
+  pin(c.pid, cpu);
+  return c;
+};
+
+function dnsperf(port: number, names: string): number {
+  const r = spawnSync(
+    'taskset',
+    [
+      '-c',
+      '1',
+      'dnsperf',
+      '-s',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-d',
+      names,
+      '-n',
+      '1',
+      '-l',
+      String(DURATION),
+      '-q',
+      '200',
+    ],
+    { encoding: 'utf8', timeout: (DURATION + 20) * 1000 },
+  );
+  const qps = /Queries per second:\s+([\d.]+)/.exec(r.stdout ?? '')?.[1];
+  if (r.status !== 0 || qps === undefined) {
+    throw new Error(`dnsperf failed (${r.status}): ${r.stderr ?? ''}${r.stdout ?? ''}`);
+  }
+  return Number(qps);
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length / 2;
+  const median = s.length % 2 ? s[Math.floor(mid)]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s.at(-1)! };
+};
+
+try {
+  const upstream = await start(
+    '. {\n    bind 127.0.0.1\n    template ANY ANY {\n        rcode NXDOMAIN\n    }\n}\n',
+    1,
+  );
+  const prepare = (text: string) =>
+    prepareCorefile(text, { upstream: `127.0.0.1:${upstream.port}` });
+  const variants = [
+    { name: 'baseline', text: baselineText, server: await start(prepare(baselineText), 0) },
+    { name: 'edited', text: editedText, server: await start(prepare(editedText), 0) },
+  ];
+  console.log(
+    `dns-bench: kubeadm Corefile (${Buffer.byteLength(baselineText)} bytes) vs the same with ${HOSTS} rewrite rules (${Buffer.byteLength(editedText)} bytes); ${ROUNDS} rounds of ${DURATION} s`,
+  );
+  const qps: Record<string, number[]> = { baseline: [], edited: [] };
+  const ratios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
+    const result: Record<string, number> = {};
+    for (const v of order) {
+      const names = join(dir, `${round}-${v.name}.txt`);
+      const tag = `r${round}${v.name[0]}`;
+      writeFileSync(
+        names,
+        Array.from({ length: NAMES_PER_RUN }, (_, i) => `${tag}-q${i}.miss.example.net A\n`).join(
+          '',
+        ),
+      );
+      result[v.name] = dnsperf(v.server.port, names);
+      rmSync(names);
+    }
+    const b = result['baseline']!;
+    const e = result['edited']!;
+    qps['baseline']!.push(b);
+    qps['edited']!.push(e);
+    ratios.push(e / b);
+    console.log(
+      `round ${round + 1}: baseline ${b.toFixed(0)} qps, edited ${e.toFixed(0)} qps, ratio ${(e / b).toFixed(3)}`,
+    );
+  }
+  const fmt = (x: { median: number; min: number; max: number }, digits: number) =>
+    `${x.median.toFixed(digits)} [${x.min.toFixed(digits)}-${x.max.toFixed(digits)}]`;
+  console.log('');
+  console.log(
+    `corefile bytes   baseline ${Buffer.byteLength(baselineText)}, edited ${Buffer.byteLength(editedText)}`,
+  );
+  console.log(`baseline qps     ${fmt(stats(qps['baseline']!), 0)}`);
+  console.log(`edited qps       ${fmt(stats(qps['edited']!), 0)}`);
+  console.log(`edited/baseline  ${fmt(stats(ratios), 3)}`);
+} finally {
+  for (const c of running) await c.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
