@@ -1,3 +1,4 @@
+import { applyCorefileHosts, renderCorefileServerBlock } from '@hairpin/shared';
 import { describe, expect, test } from 'vitest';
 import {
   buildClusterStatus,
@@ -8,8 +9,10 @@ import {
 import { loadConfig } from './config.ts';
 
 const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
-const rule = (h: string) => `    rewrite name exact ${h} ${RELAY} # managed by hairpin\n`;
-const corefile = (...hosts: string[]) => `.:53 {\n${hosts.map(rule).join('')}    errors\n}\n`;
+const edit = { target: RELAY, relayIPs: ['10.96.0.50'] };
+/** A Corefile as the controller writes it for `hosts`. */
+const corefile = (...hosts: string[]) =>
+  applyCorefileHosts('.:53 {\n    errors\n    reload\n}\n', hosts, edit);
 const cm = (key: string, text: string, times: string[] = []) => ({
   metadata: { managedFields: times.map((time) => ({ time })) },
   data: { [key]: text },
@@ -50,7 +53,7 @@ const seen: ClusterObservation = {
     {
       target: config.importTarget!,
       role: 'import',
-      configMap: cm('hairpin.override', rule('a.example.com').trimStart()),
+      configMap: cm('hairpin.server', renderCorefileServerBlock(['a.example.com'], edit)),
     },
   ],
   published: { data: { hosts: 'a.example.com\nb.example.com\n', relayIP: '10.96.0.50' } },
@@ -77,7 +80,7 @@ describe('buildClusterStatus', () => {
         in: [
           'hairpin/hairpin-hosts:hosts',
           'kube-system/coredns:Corefile',
-          'kube-system/coredns-custom:hairpin.override',
+          'kube-system/coredns-custom:hairpin.server',
         ],
         missingFrom: [],
         sources: [],
@@ -86,7 +89,7 @@ describe('buildClusterStatus', () => {
         host: 'b.example.com',
         state: 'managed',
         in: ['hairpin/hairpin-hosts:hosts', 'kube-system/coredns:Corefile'],
-        missingFrom: ['kube-system/coredns-custom:hairpin.override'],
+        missingFrom: ['kube-system/coredns-custom:hairpin.server'],
         sources: [],
       },
     ]);
@@ -119,8 +122,10 @@ describe('buildClusterStatus', () => {
       ['coredns', 'corefile', 'ok', 2, '2026-01-01T11:58:00.000Z'],
       ['node-local-dns', 'corefile', 'unreadable', 0, null],
       ['gone', 'corefile', 'not-found', 0, null],
-      ['coredns-custom', 'import', 'ok', 1, null],
+      ['coredns-custom', 'import', 'incomplete', 1, null],
     ]);
+    // The import key holds a, not b: incomplete, by one host.
+    expect(s.configMaps[4]!.missing).toBe(1);
     expect(s.configMaps[2]!.error).toMatch(/^HAIRPIN_COREFILE_PARSE: /);
     expect(s.configMaps[3]!.error).toBe('no such ConfigMap');
   });
@@ -155,10 +160,13 @@ describe('formatClusterStatus', () => {
       '\n  kubectl get --raw /api/v1/namespaces/hairpin/pods/pod-a:9090/proxy/status\n',
     );
     expect(text).toMatch(
-      /^b\.example\.com +managed +- +hairpin-hosts, kube-system\/coredns:Corefile; MISSING from kube-system\/coredns-custom:hairpin.override$/m,
+      /^b\.example\.com +managed +- +hairpin-hosts, kube-system\/coredns:Corefile; MISSING from kube-system\/coredns-custom:hairpin\.server$/m,
     );
     expect(text).toMatch(/^- +rejected +Ingress shop\/huge \(30s ago\) +hostname is longer/m);
     expect(text).toMatch(/^kube-system\/coredns +Corefile +corefile +2 +2m ago +ok$/m);
+    expect(text).toMatch(
+      /^kube-system\/coredns-custom +hairpin\.server +import +1 +- +incomplete: 1 hosts missing$/m,
+    );
     expect(text).toMatch(
       /^kube-system\/gone +Corefile +corefile +0 +- +not-found: no such ConfigMap$/m,
     );
@@ -191,6 +199,31 @@ describe('formatClusterStatus', () => {
     expect(text).not.toMatch(/^fake\.example\.com/m);
     expect([...text].every((c) => c === '\n' || (c >= ' ' && c <= '~'))).toBe(true);
     expect(text).toContain('evil\\u{a}\\u{1b}[2Jfake.example.com  managed\\u{202e}');
+  });
+
+  test('a Corefile without reload is flagged: CoreDNS applies the edit only on restart', () => {
+    const noReload = applyCorefileHosts('.:53 {\n    errors\n}\n', ['a.example.com'], edit);
+    const status = buildClusterStatus(
+      config,
+      {
+        ...seen,
+        published: { data: { hosts: 'a.example.com\n', relayIP: '10.96.0.50' } },
+        targets: [
+          { target: config.corefiles[0]!, role: 'corefile', configMap: cm('Corefile', noReload) },
+        ],
+      },
+      now,
+    );
+    expect(status.configMaps.find((c) => c.name === 'coredns')).toMatchObject({
+      state: 'ok',
+      hosts: 1,
+      withoutReload: true,
+    });
+    expect(formatClusterStatus(status)).toMatch(
+      /^kube-system\/coredns +Corefile +corefile +1 +- +ok \(no reload plugin: edits apply when CoreDNS restarts\)$/m,
+    );
+    const withReload = buildClusterStatus(config, seen, now).configMaps;
+    expect(withReload.find((c) => c.name === 'coredns')?.withoutReload).toBeUndefined();
   });
 
   test('no hosts at all says so', () => {

@@ -24,8 +24,26 @@ test('import mode alone leaves the Corefile alone', () => {
   expect(c.importTarget).toEqual({
     namespace: 'kube-system',
     name: 'coredns-custom',
-    key: 'hairpin.override',
+    key: 'hairpin.server',
   });
+  expect(
+    loadConfig(['--import-configmap', 'kube-system/coredns-custom:10-hairpin.server'], {})
+      .importTarget?.key,
+  ).toBe('10-hairpin.server');
+});
+
+test('import mode refuses a key that is not *.server, the old default .override included', () => {
+  for (const key of ['hairpin.override', 'hairpin', 'hairpin.server.bak']) {
+    expect(() =>
+      loadConfig(['--import-configmap', `kube-system/coredns-custom:${key}`], {}),
+    ).toThrow(
+      new RegExp(`--import-configmap: key ${key.replaceAll('.', '\\.')} must end in \\.server`),
+    );
+  }
+  // The message says why .override no longer works.
+  expect(() =>
+    loadConfig(['--import-configmap', 'kube-system/coredns-custom:hairpin.override'], {}),
+  ).toThrow(/an \.override key is imported into the root block/);
 });
 
 test('helpers', () => {

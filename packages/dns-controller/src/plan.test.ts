@@ -1,15 +1,44 @@
 // planReconcile: every decision of a reconcile, from plain objects, without a server.
 import { readFileSync } from 'node:fs';
-import { ErrorCodes, managedCorefileHosts, parseCorefile } from '@hairpin/shared';
+import {
+  applyCorefileHosts,
+  ErrorCodes,
+  findRootBlock,
+  managedCorefileHosts,
+  parseCorefile,
+} from '@hairpin/shared';
 import { corpusFile } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from './config.ts';
-import { planReconcile, type PlanConfig, type Snapshot } from './plan.ts';
+import {
+  importEdit,
+  planReconcile,
+  relayClusterIPs,
+  type PlanConfig,
+  type Snapshot,
+} from './plan.ts';
 
 const corpus = (name: string) => readFileSync(corpusFile(`corefiles/${name}`), 'utf8');
 const kubeadm = corpus('kubeadm-latest.Corefile');
 const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
-const rule = (h: string) => `rewrite name exact ${h} ${RELAY} # managed by hairpin`;
+const IP = '10.96.0.50';
+const IP6 = 'fd00::50';
+const M = '# managed by hairpin';
+/** An earlier version's rule. */
+const rule = (h: string) => `rewrite name exact ${h} ${RELAY} ${M}`;
+/** The hosts a Corefile or import key sends to the relay. */
+const managed = (text: string | undefined) =>
+  text === undefined ? [] : managedCorefileHosts(text, { target: RELAY, relayIPs: [IP] });
+/** Our hosts block for a few exact names, at four spaces, one entry line per address. */
+const hostsBlock = (names: string[], ips: string[] = [IP]) =>
+  [
+    `    hosts /dev/null { ${M}`,
+    ...ips.map((ip) => `        ${ip} ${names.join(' ')} ${M}`),
+    `        ttl 30 ${M}`,
+    `        no_reverse ${M}`,
+    `        fallthrough ${M}`,
+    `    } ${M}`,
+  ].join('\n');
 
 const config = (args: string[] = []): PlanConfig => ({
   ...loadConfig(args, {}),
@@ -25,8 +54,12 @@ const ingress = (name: string, hosts: string[], status?: unknown) => ({
 });
 const relayService = {
   metadata: { name: 'hairpin-relay', namespace: 'hairpin' },
-  spec: { clusterIP: '10.96.0.50' },
+  spec: { clusterIP: IP },
 };
+const relayWith = (spec: Record<string, unknown> | undefined) => ({
+  metadata: relayService.metadata,
+  ...(spec === undefined ? {} : { spec }),
+});
 const cm = (data: Record<string, string>, resourceVersion = '7') => ({
   metadata: { uid: 'cm-uid', resourceVersion },
   data,
@@ -71,11 +104,9 @@ describe('planReconcile', () => {
       uid: 'cm-uid',
     });
     expect(corefile!.create).toBeUndefined();
+    // The names answer the relay Service's ClusterIP, from a hosts block of our own.
     expect(corefile!.data['Corefile']).toBe(
-      kubeadm.replace(
-        '.:53 {\n',
-        `.:53 {\n    ${rule('a.example.com')}\n    ${rule('shop.example.com')}\n`,
-      ),
+      kubeadm.replace('.:53 {\n', `.:53 {\n${hostsBlock(['a.example.com', 'shop.example.com'])}\n`),
     );
     expect(published!.target.name).toBe('hairpin-hosts');
     expect(published!.current).toBeUndefined();
@@ -110,21 +141,133 @@ describe('planReconcile', () => {
     expect(again.writes).toEqual([]);
   });
 
-  test('a missing ConfigMap is waited for; a relay without a ClusterIP publishes nothing', () => {
+  test('a missing ConfigMap is waited for', () => {
     const plan = planReconcile(
       snapshot({
         ingresses: [ingress('shop', ['shop.example.com'])],
         corefiles: [{ target: coredns, configMap: undefined }],
-        services: [{ ...relayService, spec: { clusterIP: 'None' } }],
       }),
       config(),
       0,
     );
-    expect(plan.writes).toEqual([]);
-    expect(plan.waiting).toEqual([
-      'ConfigMap kube-system/coredns not found: waiting for it',
-      'relay Service hairpin/hairpin-relay has no ClusterIP yet: hairpin-hosts not published',
-    ]);
+    expect(plan.waiting).toEqual(['ConfigMap kube-system/coredns not found: waiting for it']);
+    expect(plan.writes.map((w) => w.target.name)).toEqual(['hairpin-hosts']);
+  });
+
+  describe('a relay Service without a ClusterIP', () => {
+    const noClusterIP = [
+      ['absent', []],
+      ['without a spec', [relayWith(undefined)]],
+      ['headless', [relayWith({ clusterIP: 'None', clusterIPs: ['None'] })]],
+      ['not yet allocated', [relayWith({ clusterIP: '' })]],
+      [
+        'in another namespace',
+        [{ ...relayService, metadata: { ...relayService.metadata, namespace: 'x' } }],
+      ],
+    ] as const;
+    const waitingForIP =
+      'relay Service hairpin/hairpin-relay has no ClusterIP yet: managed names are not written, hairpin-hosts not published';
+
+    test.each(noClusterIP)('%s: no host is written, nothing published', (_name, services) => {
+      expect(relayClusterIPs({ services }, config())).toEqual([]);
+      const plan = planReconcile(
+        snapshot({ services, ingresses: [ingress('shop', ['shop.example.com'])] }),
+        config(),
+        0,
+      );
+      expect(plan.writes).toEqual([]);
+      expect(plan.refused).toEqual([]);
+      expect(plan.waiting).toEqual([waitingForIP]);
+    });
+
+    test('hosts already written stay while hosts change, and go when they drop to zero', () => {
+      const services = [relayWith({ clusterIP: 'None' })];
+      const written = applyCorefileHosts(kubeadm, ['a.example.com', 'b.example.com'], {
+        target: RELAY,
+        relayIPs: [IP],
+      });
+      const corefiles = [{ target: coredns, configMap: cm({ Corefile: written }) }];
+      // Other hosts wanted: without the address nothing can be written; the old entries stay.
+      const changed = planReconcile(
+        snapshot({ services, corefiles, ingresses: [ingress('a', ['a.example.com'])] }),
+        config(),
+        0,
+      );
+      expect(changed.writes).toEqual([]);
+      expect(changed.waiting).toEqual([waitingForIP]);
+      // No hosts (confirmed): removal needs no address, and every managed line goes.
+      const emptied = planReconcile(
+        snapshot({ services, corefiles, emptySince: 0 }),
+        config(),
+        10_000,
+      );
+      expect(emptied.empty).toEqual({ kind: 'trusted' });
+      expect(emptied.waiting).toEqual([waitingForIP]);
+      expect(emptied.writes.map((w) => [w.target.name, w.data['Corefile']])).toEqual([
+        ['coredns', kubeadm],
+      ]);
+      // Import mode too: the key and an earlier version's key both go.
+      const target = { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.server' };
+      const imported = planReconcile(
+        snapshot({
+          services,
+          corefiles: [],
+          importTarget: {
+            target,
+            configMap: cm({
+              'hairpin.server': 'x',
+              'hairpin.override': `${rule('a.example.com')}\n`,
+              'other.server': 'y',
+            }),
+          },
+          lastHosts: ['a.example.com'],
+          emptySince: 0,
+        }),
+        config(['--import-configmap', 'kube-system/coredns-custom']),
+        10_000,
+      );
+      expect(imported.writes.map((w) => w.data)).toEqual([{ 'other.server': 'y' }]);
+    });
+  });
+
+  test('a dual-stack relay: each name answers both ClusterIPs, in either family order', () => {
+    const hosts = ['shop.example.com', '*.apps.example.com'];
+    const plans = [
+      [IP, IP6],
+      [IP6, IP],
+    ].map((clusterIPs) =>
+      planReconcile(
+        snapshot({
+          services: [relayWith({ clusterIP: clusterIPs[0], clusterIPs })],
+          ingresses: [ingress('shop', hosts)],
+        }),
+        config(),
+        0,
+      ),
+    );
+    const [v4First, v6First] = plans.map((p) => p.writes[0]!.data['Corefile']!);
+    expect(v4First).toBe(v6First);
+    expect(v4First).toContain(`.:53 {\n${hostsBlock(['shop.example.com'], [IP, IP6])}\n`);
+    expect(v4First).toContain(`answer "{{ .Name }} 30 IN A ${IP}" ${M}`);
+    expect(v4First).toContain(`answer "{{ .Name }} 30 IN AAAA ${IP6}" ${M}`);
+    expect(v4First).not.toContain('rcode NOERROR');
+    expect(managed(v4First)).toEqual(['*.apps.example.com', 'shop.example.com']);
+    // Removal recognises both families' entries.
+    expect(applyCorefileHosts(v4First!, [], { target: RELAY, relayIPs: [IP, IP6] })).toBe(kubeadm);
+    // hairpin-hosts carries the Service's primary ClusterIP (the first of clusterIPs).
+    expect(plans.map((p) => p.writes[1]!.data['relayIP'])).toEqual([IP, IP6]);
+  });
+
+  test('a single-stack relay: AAAA queries for wildcard names get no public address', () => {
+    const plan = planReconcile(
+      snapshot({ ingresses: [ingress('shop', ['*.apps.example.com'])] }),
+      config(),
+      0,
+    );
+    const text = plan.writes[0]!.data['Corefile']!;
+    expect(text).toContain(`answer "{{ .Name }} 30 IN A ${IP}" ${M}`);
+    expect(text).toMatch(/template IN AAAA \{ # managed by hairpin\n.*\n +rcode NOERROR # managed/);
+    expect(text).not.toContain('hosts /dev/null');
   });
 
   test('an uneditable Corefile and a missing key are refused with their codes and versions', () => {
@@ -177,6 +320,24 @@ describe('planReconcile', () => {
     });
   });
 
+  test('entries whose markers were stripped (kubeadm migration) still count before a drop to zero', () => {
+    const written = applyCorefileHosts(kubeadm, ['a.example.com'], {
+      target: RELAY,
+      relayIPs: [IP],
+    });
+    const stripped = written.replaceAll(` ${M}`, '');
+    const state = { corefiles: [{ target: coredns, configMap: cm({ Corefile: stripped }) }] };
+    // After a restart (no hosts of its own yet), an empty set is confirmed, not trusted.
+    expect(planReconcile(snapshot(state), config(), 1_000).empty).toEqual({
+      kind: 'confirming',
+      managed: 1,
+      since: 1_000,
+      waitMs: 3_010,
+    });
+    const confirmed = planReconcile(snapshot({ ...state, emptySince: 0 }), config(), 4_000);
+    expect(confirmed.writes[0]!.data['Corefile']).toBe(kubeadm);
+  });
+
   test('KEP-1860: an Ingress behind an ipMode Proxy load balancer is skipped and reported', () => {
     const lb = {
       metadata: { name: 'ingress-nginx', namespace: 'ingress-nginx' },
@@ -201,75 +362,121 @@ describe('planReconcile', () => {
     ]);
   });
 
-  test('import mode: the key is created with the managed lines alone, removed when empty', () => {
-    const target = { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.override' };
+  describe('import mode', () => {
+    const target = { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.server' };
     const cfg = config(['--import-configmap', 'kube-system/coredns-custom']);
-    const plan = planReconcile(
-      snapshot({
-        corefiles: [],
-        importTarget: { target, configMap: undefined },
-        ingresses: [ingress('shop', ['shop.example.com'])],
-      }),
-      cfg,
-      0,
-    );
-    expect(plan.writes[0]).toMatchObject({
-      target,
-      create: { labels: {} },
-      data: { 'hairpin.override': `${rule('shop.example.com')}\n` },
+    const plan = (configMap: ReturnType<typeof cm> | undefined, hosts: string[]) =>
+      planReconcile(
+        snapshot({
+          corefiles: [],
+          importTarget: { target, configMap },
+          ingresses: hosts.length === 0 ? [] : [ingress('shop', hosts)],
+          lastHosts: hosts.length === 0 ? [] : undefined,
+        }),
+        cfg,
+        0,
+      );
+
+    test('the .server key is created with a server block of its own, removed when empty', () => {
+      const created = plan(undefined, ['shop.example.com', '*.apps.example.com']);
+      expect(created.writes[0]).toMatchObject({ target, create: { labels: {} } });
+      const data = created.writes[0]!.data;
+      expect(Object.keys(data)).toEqual(['hairpin.server']);
+      const block = data['hairpin.server']!;
+      // One server block for the managed zones, which CoreDNS picks by zone; all of it ours.
+      expect(parseCorefile(block).blocks.map((b) => b.keys)).toEqual([
+        ['apps.example.com', 'shop.example.com'],
+      ]);
+      expect(managed(block)).toEqual(['*.apps.example.com', 'shop.example.com']);
+      expect(block).toContain(`\n${hostsBlock(['shop.example.com'])}\n`);
+      expect(block.split('\n').filter((l) => l !== '' && !l.endsWith(M))).toEqual([]);
+      // Planned again from what was written: nothing to do.
+      expect(plan(cm(data), ['shop.example.com', '*.apps.example.com']).writes).toEqual([
+        expect.objectContaining({ target: expect.objectContaining({ name: 'hairpin-hosts' }) }),
+      ]);
+
+      const emptied = plan(cm({ 'hairpin.server': block, 'other.server': 'y' }), []);
+      expect(emptied.writes[0]!.data).toEqual({ 'other.server': 'y' });
     });
-    const emptied = planReconcile(
-      snapshot({
-        corefiles: [],
-        importTarget: { target, configMap: cm({ 'hairpin.override': 'x', 'other.server': 'y' }) },
-        lastHosts: [],
-      }),
-      cfg,
-      0,
-    );
-    expect(emptied.writes[0]!.data).toEqual({ 'other.server': 'y' });
+
+    test("an earlier version's hairpin.override key is removed, with hosts or without", () => {
+      const legacy = `${rule('shop.example.com')}\n`;
+      const withHosts = plan(cm({ 'hairpin.override': legacy, 'log.override': 'log\n' }), [
+        'shop.example.com',
+      ]);
+      const data = withHosts.writes[0]!.data;
+      expect(Object.keys(data).sort()).toEqual(['hairpin.server', 'log.override']);
+      expect(data['log.override']).toBe('log\n');
+      expect(managed(data['hairpin.server'])).toEqual(['shop.example.com']);
+      // Only the legacy key left (the new one already right): it still goes.
+      const stale = plan(cm({ ...data, 'hairpin.override': legacy }), ['shop.example.com']);
+      expect(stale.writes[0]!.data).toEqual(data);
+      expect(plan(cm({ 'hairpin.override': legacy }), []).writes[0]!.data).toEqual({});
+    });
+
+    test('zones another .server key serves are left out (two blocks for one zone stop CoreDNS)', () => {
+      const other = 'shop.example.com {\n    forward . 10.0.0.53\n}\n';
+      const planned = plan(cm({ 'corp.server': other }), ['shop.example.com', 'api.example.com']);
+      const data = planned.writes[0]!.data;
+      expect(data['corp.server']).toBe(other);
+      expect(managed(data['hairpin.server'])).toEqual(['api.example.com']);
+      // The edit re-applied to a fresh read (after a 409) sees the owner's keys as they are then.
+      const edit = importEdit('hairpin.server', ['shop.example.com', 'api.example.com'], {
+        target: RELAY,
+        relayIPs: [IP],
+      });
+      expect(managed(edit({})!['hairpin.server'])).toEqual(['api.example.com', 'shop.example.com']);
+    });
   });
 });
 
 describe('import mode on the real k3s layout (coredns-custom)', () => {
   // k3s's Corefile imports *.override inside the root block and *.server at the top level.
   const k3s = corpus('k3s.Corefile');
-  const override = planReconcile(
+  const hosts = ['*.apps.example.com', 'shop.example.com'];
+  const server = planReconcile(
     snapshot({
       corefiles: [],
       importTarget: {
-        target: { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.override' },
+        target: { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.server' },
         configMap: undefined,
       },
-      ingresses: [ingress('shop', ['shop.example.com', '*.apps.example.com'])],
+      ingresses: [ingress('shop', hosts)],
     }),
     config(['--import-configmap', 'kube-system/coredns-custom']),
     0,
-  ).writes[0]!.data['hairpin.override']!;
+  ).writes[0]!.data['hairpin.server']!;
 
-  test('.override content, imported where k3s imports it, is valid rules in the root block', () => {
-    const imported = k3s.replace(
-      '    import /etc/coredns/custom/*.override\n',
-      override.replace(/^/gm, '    ').replace(/ {4}$/, ''),
-    );
+  test('.server content, imported where k3s imports it, is a server block of its own', () => {
+    const imported = k3s.replace('import /etc/coredns/custom/*.server\n', server);
     expect(imported).not.toBe(k3s);
-    expect(managedCorefileHosts(imported, { target: RELAY })).toEqual([
-      '*.apps.example.com',
-      'shop.example.com',
+    const parsed = parseCorefile(imported);
+    expect(parsed.blocks.map((b) => b.keys)).toEqual([
+      ['.:53'],
+      ['apps.example.com', 'shop.example.com'],
     ]);
+    expect(managed(imported)).toEqual(hosts);
+    // The root block (with k3s's own NodeHosts `hosts`) is untouched.
+    expect(
+      imported.startsWith(k3s.slice(0, k3s.indexOf('import /etc/coredns/custom/*.server'))),
+    ).toBe(true);
+    expect(findRootBlock(parsed).directives.filter((d) => d.name === 'hosts')).toHaveLength(1);
   });
 
-  test('the same lines where k3s imports *.server are server blocks, not rules, so .server is refused', () => {
-    const imported = k3s.replace('import /etc/coredns/custom/*.server\n', override);
-    // At the top level each line opens a server block whose zones are the rule's words: the
-    // hairpinned name would be served by a block with no backend (SERVFAIL), not rewritten.
-    const blocks = parseCorefile(imported).blocks.map((b) => b.keys);
-    expect(blocks.slice(1)).toEqual([
-      expect.arrayContaining(['rewrite', 'name', 'regex', RELAY, 'answer', 'auto']),
-    ]);
-    expect(blocks[0]).toEqual(['.:53']);
+  test('the same block where k3s imports *.override is not valid there: .override is refused', () => {
+    const imported = k3s.replace(
+      '    import /etc/coredns/custom/*.override\n',
+      server.replace(/^(?=.)/gm, '    '),
+    );
+    // Inside the root block its zones line reads as a directive: CoreDNS would not start.
+    // (Nor would it with hosts entries there: k3s's root block already has the one `hosts`
+    // CoreDNS allows.)
+    expect(() => parseCorefile(imported)).toThrow(
+      /^Corefile:\d+ - Error during parsing: Unknown directive 'apps\.example\.com'$/,
+    );
+    expect(findRootBlock(parseCorefile(k3s)).directives.map((d) => d.name)).toContain('hosts');
     expect(() =>
-      loadConfig(['--import-configmap', 'kube-system/coredns-custom:hairpin.server'], {}),
-    ).toThrow(/key hairpin\.server must end in \.override/);
+      loadConfig(['--import-configmap', 'kube-system/coredns-custom:hairpin.override'], {}),
+    ).toThrow(/key hairpin\.override must end in \.server/);
   });
 });

@@ -1,12 +1,16 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { managedCorefileHosts } from '@hairpin/shared';
 import { corpusFile, captureIO } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { ingressesFromDocument, runRender } from './render.ts';
 
 const kubeadm = readFileSync(corpusFile('corefiles/kubeadm-latest.Corefile'), 'utf8');
 const target = 'hairpin-relay.hairpin.svc.cluster.local';
+const IP = '10.96.0.50';
+const IP6 = 'fd00::50';
+const M = '# managed by hairpin';
 
 const ingressList = `apiVersion: v1
 kind: List
@@ -25,18 +29,43 @@ items:
 `;
 
 describe('render', () => {
-  test('--host on stdin: rules added after the root block opens', async () => {
+  test('--host on stdin: a hosts block to the --relay-ip added after the root block opens', async () => {
     const io = captureIO(kubeadm);
     const code = await runRender(
-      ['--corefile', '-', '--host', 'b.example.com', '--host', 'A.example.com'],
+      ['--corefile', '-', '--host', 'b.example.com', '--host', 'A.example.com', '--relay-ip', IP],
       io,
     );
     expect(io.err()).toBe('');
     expect(code).toBe(0);
-    expect(io.out().split('\n').slice(0, 3)).toEqual([
+    expect(io.out().split('\n').slice(0, 8)).toEqual([
       '.:53 {',
-      `    rewrite name exact a.example.com ${target} # managed by hairpin`,
-      `    rewrite name exact b.example.com ${target} # managed by hairpin`,
+      `    hosts /dev/null { ${M}`,
+      `        ${IP} a.example.com b.example.com ${M}`,
+      `        ttl 30 ${M}`,
+      `        no_reverse ${M}`,
+      `        fallthrough ${M}`,
+      `    } ${M}`,
+      '    errors',
+    ]);
+    // Without hosts (and without --relay-ip) it gives the original back.
+    const back = captureIO(io.out());
+    expect(await runRender(['--corefile', '-'], back)).toBe(0);
+    expect(back.out()).toBe(kubeadm);
+  });
+
+  test('--relay-ip twice (dual-stack): each name answers both, wildcards too', async () => {
+    const io = captureIO(kubeadm);
+    const args = ['--corefile', '-', '--host', 'a.example.com', '--host', '*.apps.example.com'];
+    expect(await runRender([...args, '--relay-ip', IP6, '--relay-ip', IP], io)).toBe(0);
+    expect(io.err()).toBe('');
+    expect(io.out()).toContain(
+      `\n        ${IP} a.example.com ${M}\n        ${IP6} a.example.com ${M}\n`,
+    );
+    expect(io.out()).toContain(`answer "{{ .Name }} 30 IN A ${IP}" ${M}`);
+    expect(io.out()).toContain(`answer "{{ .Name }} 30 IN AAAA ${IP6}" ${M}`);
+    expect(managedCorefileHosts(io.out(), { target })).toEqual([
+      '*.apps.example.com',
+      'a.example.com',
     ]);
   });
 
@@ -52,14 +81,17 @@ describe('render', () => {
         '-',
         '--cluster-domain',
         'cluster.local',
+        '--relay-ip',
+        IP,
       ],
       io,
     );
     expect(code).toBe(0);
-    expect(io.out()).toContain(`rewrite name exact api.example.com ${target} # managed by hairpin`);
-    expect(io.out()).toContain(
-      `rewrite name exact shop.example.com ${target} # managed by hairpin`,
-    );
+    expect(managedCorefileHosts(io.out(), { target })).toEqual([
+      'api.example.com',
+      'shop.example.com',
+    ]);
+    expect(io.out()).toContain(`\n        ${IP} api.example.com shop.example.com ${M}\n`);
     expect(io.out()).not.toContain('evil');
     expect(io.out()).not.toContain('kubernetes.default');
     expect(io.err()).toMatch(/Ingress shop\/shop: host refused \(invalid_characters\)/);
@@ -67,10 +99,20 @@ describe('render', () => {
   });
 
   test('no hosts removes every managed rule; custom target and namespace', async () => {
-    const edited = `.:53 {\n    rewrite name exact a.example.com hairpin-relay.edge.svc.corp.local # managed by hairpin\n    errors\n}\n`;
+    const edited = `.:53 {\n    rewrite name exact a.example.com hairpin-relay.edge.svc.corp.local\n    errors\n}\n`;
     const io = captureIO(edited, { POD_NAMESPACE: 'edge' });
     expect(await runRender(['--corefile', '-', '--cluster-domain', 'corp.local'], io)).toBe(0);
     expect(io.out()).toBe('.:53 {\n    errors\n}\n');
+    // Another namespace's relay is not ours: its unmarked rule stays.
+    const other = captureIO(edited, { POD_NAMESPACE: 'hairpin' });
+    expect(await runRender(['--corefile', '-', '--cluster-domain', 'corp.local'], other)).toBe(0);
+    expect(other.out()).toBe(edited);
+    // The current form needs no --relay-ip to be removed.
+    const current = captureIO(kubeadm);
+    await runRender(['--corefile', '-', '--host', 'a.example.com', '--relay-ip', IP], current);
+    const removed = captureIO(current.out());
+    expect(await runRender(['--corefile', '-'], removed)).toBe(0);
+    expect(removed.out()).toBe(kubeadm);
   });
 
   test.each([
@@ -79,6 +121,15 @@ describe('render', () => {
     [['--host', 'a.example.com'], '--corefile FILE|- is required'],
     [['--corefile', '-', '--bogus'], 'unknown flag --bogus'],
     [['--corefile', '/nonexistent/Corefile'], 'ENOENT'],
+    [['--corefile', '-', '--host', 'a.example.com'], '--relay-ip IP is required with hosts'],
+    [
+      ['--corefile', '-', '--host', 'a.example.com', '--relay-ip', 'relay.local'],
+      'is not an IP address',
+    ],
+    [
+      ['--corefile', '-', '--host', 'a.example.com', '--relay-ip', IP, '--relay-ip', '10.96.0.51'],
+      'of the same family',
+    ],
   ])('bad input %j: exit 2, message, nothing on stdout', async (args, message) => {
     const io = captureIO(kubeadm);
     expect(await runRender(args, io)).toBe(2);
@@ -88,7 +139,9 @@ describe('render', () => {
 
   test('a Corefile it cannot edit safely: exit 2 naming the line, nothing on stdout', async () => {
     const io = captureIO('.:53 {\n    errors\n    proxy . 8.8.8.8\n}\n');
-    expect(await runRender(['--corefile', '-', '--host', 'a.example.com'], io)).toBe(2);
+    expect(
+      await runRender(['--corefile', '-', '--host', 'a.example.com', '--relay-ip', IP], io),
+    ).toBe(2);
     expect(io.out()).toBe('');
     expect(io.err()).toContain("Corefile:3 - Error during parsing: Unknown directive 'proxy'");
   });
@@ -119,9 +172,23 @@ describe('ingressesFromDocument', () => {
 
 test('the cluster domain and relay FQDN follow the one rule: resolv.conf when no flag', async () => {
   const resolv = () => 'search default.svc.corp.local svc.corp.local corp.local\n';
-  const io = { ...captureIO(kubeadm), readResolvConf: resolv };
-  expect(await runRender(['--corefile', '-', '--host', 'shop.example.com'], io)).toBe(0);
-  expect(io.out()).toContain(
-    'rewrite name exact shop.example.com hairpin-relay.hairpin.svc.corp.local # managed by hairpin',
+  // Earlier versions' unmarked rules are recognised by their target, the relay's FQDN.
+  const legacy = (fqdn: string) => `    rewrite name exact old.example.com ${fqdn}\n`;
+  const src = kubeadm.replace(
+    '.:53 {\n',
+    `.:53 {\n${legacy('hairpin-relay.hairpin.svc.corp.local')}${legacy(target)}`,
   );
+  const io = { ...captureIO(src), readResolvConf: resolv };
+  const args = ['--corefile', '-', '--host', 'shop.example.com', '--relay-ip', IP];
+  expect(await runRender(args, io)).toBe(0);
+  expect(io.err()).toBe('');
+  expect(io.out()).not.toContain('hairpin-relay.hairpin.svc.corp.local');
+  expect(io.out()).toContain(legacy(target));
+  expect(io.out()).toContain(`\n        ${IP} shop.example.com ${M}\n`);
+  // The cluster's own names are refused under that domain.
+  const refused = { ...captureIO(kubeadm), readResolvConf: resolv };
+  expect(
+    await runRender(['--corefile', '-', '--host', 'x.svc.corp.local', '--relay-ip', IP], refused),
+  ).toBe(2);
+  expect(refused.err()).toContain('"x.svc.corp.local" is under the cluster domain corp.local');
 });

@@ -11,9 +11,11 @@ import {
   corednsConfigMap,
   ingress,
   kubeadmCorefile,
+  managedIn,
   relayService,
   rule,
   waitFor,
+  withHosts,
 } from './harness.ts';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -47,7 +49,8 @@ test('run, SIGTERM, then cleanup: rules and hairpin-hosts gone, the Corefile as 
     (fake.get('v1', 'ConfigMap', 'kube-system', 'coredns')?.['data'] as { Corefile: string })
       .Corefile;
   try {
-    await waitFor(() => corefile().includes(rule('shop.example.com')), 15_000);
+    await waitFor(() => managedIn(corefile()).includes('shop.example.com'), 15_000);
+    expect(corefile()).toBe(withHosts(kubeadmCorefile, ['shop.example.com']));
     await waitFor(() => fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts') !== undefined);
   } finally {
     child.kill('SIGTERM');
@@ -69,7 +72,11 @@ test('run, SIGTERM, then cleanup: rules and hairpin-hosts gone, the Corefile as 
 async function withRules() {
   const fake = await FakeApiServer.start();
   fakes.push(fake);
-  const withRule = kubeadmCorefile.replace('.:53 {\n', `.:53 {\n    ${rule('shop.example.com')}\n`);
+  // What this version writes, and a rule an earlier version left: cleanup removes both.
+  const withRule = withHosts(kubeadmCorefile, ['shop.example.com']).replace(
+    '.:53 {\n',
+    `.:53 {\n    ${rule('old.example.com')}\n`,
+  );
   fake.create({ ...corednsConfigMap(), data: { Corefile: withRule } });
   fake.create({
     apiVersion: 'v1',

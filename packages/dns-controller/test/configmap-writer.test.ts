@@ -6,7 +6,8 @@ import { afterEach, expect, test } from 'vitest';
 import { cleanup } from '../src/cleanup.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigMapWriter } from '../src/configmap-writer.ts';
-import { corednsConfigMap, kubeadmCorefile, rule } from './harness.ts';
+import { renderCorefileServerBlock } from '@hairpin/shared';
+import { corednsConfigMap, EDIT, kubeadmCorefile, rule, withHosts } from './harness.ts';
 
 const fakes: FakeApiServer[] = [];
 afterEach(async () => {
@@ -69,7 +70,11 @@ test('conflicts are retried a bounded number of times, then the 409 is thrown', 
 
 test('cleanup retries a 409 by re-reading, and removes every rule', async () => {
   const { fake, writer } = await setup();
-  const withRule = kubeadmCorefile.replace('.:53 {\n', `.:53 {\n    ${rule('a.example.com')}\n`);
+  // This version's hosts block and template, and an earlier version's rule: all go.
+  const withRule = withHosts(kubeadmCorefile, ['a.example.com', '*.w.example.com']).replace(
+    '.:53 {\n',
+    `.:53 {\n    ${rule('old.example.com')}\n`,
+  );
   fake.create(corednsConfigMap(withRule));
   fake.create({
     apiVersion: 'v1',
@@ -88,4 +93,24 @@ test('cleanup retries a 409 by re-reading, and removes every rule', async () => 
     expect.stringMatching(/^kube-system\/coredns: HAIRPIN_COREFILE_PARSE: /),
   ]);
   expect(data(fake)['Corefile']).toBe(broken);
+});
+
+test("cleanup in import mode removes hairpin.server and an earlier version's hairpin.override", async () => {
+  const { fake, writer } = await setup();
+  const owner = { 'log.override': 'log\n', 'corp.server': 'corp.example.com {\n    whoami\n}\n' };
+  fake.create({
+    ...corednsConfigMap('', 'coredns-custom'),
+    data: {
+      ...owner,
+      'hairpin.server': renderCorefileServerBlock(['a.example.com'], EDIT),
+      'hairpin.override': `${rule('a.example.com')}\n`,
+    },
+  });
+  const config = loadConfig(['--import-configmap', 'kube-system/coredns-custom'], {});
+  expect(await cleanup(config, writer, silentLogger())).toEqual([]);
+  expect(fake.get('v1', 'ConfigMap', 'kube-system', 'coredns-custom')!['data']).toEqual(owner);
+  // Idempotent: nothing left to write.
+  const puts = fake.requests.filter((r) => r.method === 'PUT').length;
+  expect(await cleanup(config, writer, silentLogger())).toEqual([]);
+  expect(fake.requests.filter((r) => r.method === 'PUT').length).toBe(puts);
 });

@@ -2,12 +2,16 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   corednsConfigMap,
+  hostsBlockLines,
   ingress,
   kubeadmCorefile,
+  managedIn,
+  RELAY_IP,
   relayService,
   rule,
   startHarness,
   waitFor,
+  withHosts,
   type Harness,
 } from './harness.ts';
 
@@ -22,15 +26,17 @@ async function start(...args: Parameters<typeof startHarness>): Promise<Harness>
 }
 
 describe('reconcile', () => {
-  test('an Ingress becomes a rule and a published host; nothing is written when nothing changes', async () => {
+  test('an Ingress becomes a hosts entry and a published host; nothing is written when nothing changes', async () => {
     const h = await start();
     h.fake.create(corednsConfigMap());
     h.fake.create(relayService());
     h.fake.create(ingress('shop', ['shop.example.com', 'API.example.com']));
-    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    await waitFor(() => h.managed().includes('shop.example.com'));
+    // The names answer the relay Service's ClusterIP, right after the root block opens.
     expect(h.corefile()).toContain(
-      `.:53 {\n    ${rule('api.example.com')}\n    ${rule('shop.example.com')}\n    errors\n`,
+      `.:53 {\n${hostsBlockLines('    ', ['api.example.com', 'shop.example.com']).join('\n')}\n    errors\n`,
     );
+    expect(h.corefile()).toBe(withHosts(kubeadmCorefile, ['api.example.com', 'shop.example.com']));
     await waitFor(() => h.published()?.['hosts'] === 'api.example.com\nshop.example.com\n');
     expect(h.published()?.['relayIP']).toBe('10.96.0.50');
     await waitFor(() => h.metric('hairpin_dns_managed_hosts 2'));
@@ -62,8 +68,9 @@ describe('reconcile', () => {
         { namespace: 'tenant' },
       ),
     );
-    await waitFor(() => h.corefile()?.includes(rule('ok.example.com')) === true);
+    await waitFor(() => h.managed().includes('ok.example.com'));
     expect(h.corefile()).not.toContain('x.example.com');
+    expect(h.managed()).toEqual(['ok.example.com']);
     await waitFor(() => h.fake.list('v1', 'Event', 'tenant').length === 2);
     const events = h.fake.list('v1', 'Event', 'tenant');
     expect(events.map((e) => e['reason'])).toEqual(['HostnameRefused', 'HostnameRefused']);
@@ -79,27 +86,63 @@ describe('reconcile', () => {
   test('a Corefile overwritten by another tool is repaired', async () => {
     const h = await start();
     h.fake.create(corednsConfigMap());
+    h.fake.create(relayService());
     h.fake.create(ingress('shop', ['shop.example.com']));
-    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
-    h.fake.replace(corednsConfigMap(`${kubeadmCorefile}# reset by an addon manager\n`));
+    await waitFor(() => h.managed().includes('shop.example.com'));
+    const reset = `${kubeadmCorefile}# reset by an addon manager\n`;
+    h.fake.replace(corednsConfigMap(reset));
     await waitFor(
       () =>
         h.corefile() ===
-        `${kubeadmCorefile.replace('.:53 {\n', `.:53 {\n    ${rule('shop.example.com')}\n`)}# reset by an addon manager\n`,
+        reset.replace(
+          '.:53 {\n',
+          `.:53 {\n${hostsBlockLines('    ', ['shop.example.com']).join('\n')}\n`,
+        ),
     );
+  });
+
+  test("an earlier version's rewrite rules are replaced by hosts entries", async () => {
+    const h = await start();
+    const legacy = kubeadmCorefile.replace(
+      '.:53 {\n',
+      `.:53 {\n    ${rule('old.example.com')}\n    ${rule('shop.example.com')}\n`,
+    );
+    h.fake.create(corednsConfigMap(legacy));
+    h.fake.create(relayService());
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.corefile() !== legacy);
+    expect(h.corefile()).toBe(withHosts(kubeadmCorefile, ['shop.example.com']));
+    expect(h.corefile()).not.toContain('rewrite');
+  });
+
+  test('no relay Service yet: nothing written until it exists, then its ClusterIP is used', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.controller.notReadyReason() === null);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.corefile()).toBe(kubeadmCorefile);
+    expect(h.published()).toBeUndefined();
+    expect(h.puts(/configmaps/)).toBe(0);
+    h.fake.create(relayService());
+    await waitFor(() => h.managed().includes('shop.example.com'));
+    expect(h.corefile()).toBe(withHosts(kubeadmCorefile, ['shop.example.com']));
+    await waitFor(() => h.published()?.['relayIP'] === RELAY_IP);
   });
 
   test('a missing CoreDNS ConfigMap is waited for, then written', async () => {
     const h = await start();
+    h.fake.create(relayService());
     h.fake.create(ingress('shop', ['shop.example.com']));
     await waitFor(() => h.controller.notReadyReason() === null);
     await new Promise((r) => setTimeout(r, 200));
     h.fake.create(corednsConfigMap());
-    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    await waitFor(() => h.managed().includes('shop.example.com'));
   });
 
   test('a Corefile that cannot be edited is never written: Event, metric, retried later', async () => {
     const h = await start();
+    h.fake.create(relayService());
     const broken = '.:53 {\n    errors\n    proxy . 8.8.8.8\n}\n';
     h.fake.create(corednsConfigMap(broken));
     h.fake.create(ingress('shop', ['shop.example.com']));
@@ -112,17 +155,21 @@ describe('reconcile', () => {
     );
     // Fixed by its owner: written on the next change.
     h.fake.replace(corednsConfigMap(kubeadmCorefile));
-    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    await waitFor(() => h.managed().includes('shop.example.com'));
   });
 
   test('an uneditable Corefile is terminal: reported once, not retried until it or the hosts change', async () => {
     const h = await start([], { logs: true });
+    h.fake.create(relayService());
     const errors = () => h.value('hairpin_dns_reconcile_total{result="error"}');
     expect(await errors()).toBe(0);
     const broken = '.:53 {\n    errors\n    proxy . 8.8.8.8\n}\n';
     h.fake.create(corednsConfigMap(broken));
     h.fake.create(ingress('shop', ['shop.example.com']));
     await waitFor(async () => ((await errors()) ?? 0) >= 1);
+    // hairpin-hosts is still published; the event of that write runs the plan once more.
+    await waitFor(() => h.published()?.['hosts'] === 'shop.example.com\n');
+    await new Promise((r) => setTimeout(r, 200));
     const reported = () => h.logs.filter((l) => l.includes('Corefile not edited')).length;
     expect(reported()).toBe(1);
     // No retry timer: nothing runs again on its own (a backoff would retry within 1.5 s).
@@ -142,6 +189,7 @@ describe('reconcile', () => {
 
   test('a ConfigMap without the Corefile key has its own error code', async () => {
     const h = await start();
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap(kubeadmCorefile, 'coredns', 'Corefile.bak'));
     h.fake.create(ingress('shop', ['shop.example.com']));
     await waitFor(() => h.fake.list('v1', 'Event', 'kube-system').length === 1);
@@ -154,41 +202,45 @@ describe('reconcile', () => {
 
   test('409 on replace: re-read and retried', async () => {
     const h = await start();
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap());
     h.fake.failNext(2, 409, /configmaps\/coredns$/, 'PUT');
     h.fake.create(ingress('shop', ['shop.example.com']));
-    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    await waitFor(() => h.managed().includes('shop.example.com'));
     const text = await h.registry.metrics();
     expect(text).toContain('hairpin_dns_reconcile_total{result="conflict"} 2');
   });
 
   test('an apiserver that disappears and comes back: changes made meanwhile are applied', async () => {
     const h = await start();
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap());
     h.fake.create(ingress('a', ['a.example.com']));
-    await waitFor(() => h.corefile()?.includes(rule('a.example.com')) === true);
+    await waitFor(() => h.managed().includes('a.example.com'));
     await h.fake.refuseConnections();
     h.fake.create(ingress('b', ['b.example.com']));
     await new Promise((r) => setTimeout(r, 500));
     expect(h.corefile()).not.toContain('b.example.com');
     await h.fake.resumeConnections();
-    await waitFor(() => h.corefile()?.includes(rule('b.example.com')) === true, 15_000);
-    expect(h.corefile()).toContain(rule('a.example.com'));
+    await waitFor(() => h.managed().includes('b.example.com'), 15_000);
+    expect(h.managed()).toEqual(['a.example.com', 'b.example.com']);
   });
 
   test('hosts dropping to zero are confirmed before every rule is removed', async () => {
     const h = await start([], { confirmEmptyMs: 400 });
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap());
     h.fake.create(ingress('a', ['a.example.com']));
-    await waitFor(() => h.corefile()?.includes(rule('a.example.com')) === true);
+    await waitFor(() => h.managed().includes('a.example.com'));
     h.fake.delete('networking.k8s.io/v1', 'Ingress', 'shop', 'a');
     await new Promise((r) => setTimeout(r, 150));
-    expect(h.corefile()).toContain(rule('a.example.com'));
+    expect(h.managed()).toEqual(['a.example.com']);
     await waitFor(() => h.corefile() === kubeadmCorefile);
   });
 
   test('KEP-1860: hosts behind a load balancer with ipMode Proxy are skipped', async () => {
     const h = await start();
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap());
     h.fake.create({
       apiVersion: 'v1',
@@ -207,18 +259,21 @@ describe('reconcile', () => {
         status: { loadBalancer: { ingress: [{ ip: '203.0.113.99' }] } },
       }),
     );
-    await waitFor(() => h.corefile()?.includes(rule('plain.example.com')) === true);
+    await waitFor(() => h.managed().includes('plain.example.com'));
     expect(h.corefile()).not.toContain('proxied.example.com');
+    expect(h.managed()).toEqual(['plain.example.com']);
     expect(await h.metric('hairpin_dns_proxy_mode_skipped_hosts_total 1')).toBe(true);
   });
 
   test('ingress class and source filters', async () => {
     const h = await start(['--ingress-class', 'nginx', '--sources', 'rules']);
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap());
     h.fake.create(ingress('mine', ['mine.example.com'], { className: 'nginx' }));
     h.fake.create(ingress('theirs', ['theirs.example.com'], { className: 'traefik' }));
-    await waitFor(() => h.corefile()?.includes(rule('mine.example.com')) === true);
+    await waitFor(() => h.managed().includes('mine.example.com'));
     expect(h.corefile()).not.toContain('theirs.example.com');
+    expect(h.managed()).toEqual(['mine.example.com']);
   });
 });
 
@@ -230,6 +285,7 @@ describe('targets', () => {
       '--coredns-configmap',
       'kube-system/node-local-dns:Corefile',
     ]);
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap(kubeadmCorefile, 'rke2-coredns-rke2-coredns'));
     h.fake.create(
       corednsConfigMap(
@@ -238,28 +294,68 @@ describe('targets', () => {
       ),
     );
     h.fake.create(ingress('shop', ['shop.example.com']));
-    await waitFor(
-      () => h.corefile('rke2-coredns-rke2-coredns')?.includes(rule('shop.example.com')) === true,
+    await waitFor(() => h.managed('rke2-coredns-rke2-coredns').includes('shop.example.com'));
+    await waitFor(() => h.managed('node-local-dns').includes('shop.example.com'));
+    // node-local-dns's block resolves nothing else of the cluster: the entry is the address.
+    expect(h.corefile('node-local-dns')).toBe(
+      `.:53 {\n${hostsBlockLines('    ', ['shop.example.com']).join('\n')}\n    bind 169.254.20.10\n    forward . 10.96.0.10\n}\n`,
     );
-    await waitFor(() => h.corefile('node-local-dns')?.includes(rule('shop.example.com')) === true);
   });
 
-  test('import mode writes only coredns-custom hairpin.override and leaves the Corefile alone', async () => {
+  test('import mode writes only coredns-custom hairpin.server and leaves the Corefile alone', async () => {
     const h = await start(['--import-configmap', 'kube-system/coredns-custom']);
     h.fake.create(corednsConfigMap());
+    h.fake.create(relayService());
     h.fake.create(ingress('shop', ['shop.example.com', '*.apps.example.com']));
-    await waitFor(() => h.corefile('coredns-custom', 'hairpin.override') !== undefined);
-    expect(h.corefile('coredns-custom', 'hairpin.override')).toBe(
-      `rewrite name regex ^[^.]+\\.apps\\.example\\.com\\.?$ hairpin-relay.hairpin.svc.cluster.local answer auto # managed by hairpin\n${rule('shop.example.com')}\n`,
-    );
+    await waitFor(() => h.corefile('coredns-custom', 'hairpin.server') !== undefined);
+    const block = h.corefile('coredns-custom', 'hairpin.server')!;
+    expect(managedIn(block)).toEqual(['*.apps.example.com', 'shop.example.com']);
+    expect(block).toContain(`\n${hostsBlockLines('    ', ['shop.example.com']).join('\n')}\n`);
+    expect(block).toContain(`answer "{{ .Name }} 30 IN A ${RELAY_IP}" # managed by hairpin\n`);
     expect(h.corefile()).toBe(kubeadmCorefile);
+    const custom = h.fake.get('v1', 'ConfigMap', 'kube-system', 'coredns-custom')!;
+    expect(Object.keys(custom['data'] as Record<string, string>)).toEqual(['hairpin.server']);
+  });
+
+  test('a dual-stack relay Service: each name answers both of its ClusterIPs', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(relayService(RELAY_IP, [RELAY_IP, 'fd00::50']));
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.managed().includes('shop.example.com'));
+    expect(h.corefile()).toContain(
+      `.:53 {\n${hostsBlockLines('    ', ['shop.example.com'], [RELAY_IP, 'fd00::50']).join('\n')}\n`,
+    );
+    await waitFor(() => h.published()?.['relayIP'] === RELAY_IP);
+  });
+
+  test("import mode replaces an earlier version's hairpin.override key, keeping the owner's keys", async () => {
+    const h = await start(['--import-configmap', 'kube-system/coredns-custom']);
+    const custom = {
+      'hairpin.override': `${rule('shop.example.com')}\n`,
+      'log.override': 'log\n',
+      'corp.server': 'corp.example.com {\n    forward . 10.0.0.53\n}\n',
+    };
+    h.fake.create({ ...corednsConfigMap('', 'coredns-custom'), data: custom });
+    h.fake.create(relayService());
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.corefile('coredns-custom', 'hairpin.server') !== undefined);
+    const data = h.fake.get('v1', 'ConfigMap', 'kube-system', 'coredns-custom')!['data'] as Record<
+      string,
+      string
+    >;
+    expect(Object.keys(data).sort()).toEqual(['corp.server', 'hairpin.server', 'log.override']);
+    expect(data['log.override']).toBe(custom['log.override']);
+    expect(data['corp.server']).toBe(custom['corp.server']);
+    expect(managedIn(data['hairpin.server'])).toEqual(['shop.example.com']);
   });
 
   test('Gateway API CRDs that appear at runtime are found and watched', async () => {
     const h = await start();
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap());
     h.fake.create(ingress('shop', ['shop.example.com']));
-    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    await waitFor(() => h.managed().includes('shop.example.com'));
     expect(h.controller.gatewayApiFound).toBe(false);
     h.fake.installGatewayApi();
     h.fake.create({
@@ -280,20 +376,21 @@ describe('targets', () => {
         hostnames: ['route.example.com'],
       },
     });
-    await waitFor(() => h.corefile()?.includes(rule('route.example.com')) === true, 15_000);
-    expect(h.corefile()).toContain(rule('gw.example.com'));
+    await waitFor(() => h.managed().includes('route.example.com'), 15_000);
+    expect(h.managed()).toEqual(['gw.example.com', 'route.example.com', 'shop.example.com']);
   });
 });
 
 describe('leadership', () => {
   test('a controller that does not lead never writes', async () => {
     const h = await start([], { leading: false });
+    h.fake.create(relayService());
     h.fake.create(corednsConfigMap());
     h.fake.create(ingress('shop', ['shop.example.com']));
     await waitFor(() => h.controller.notReadyReason() === null);
     await new Promise((r) => setTimeout(r, 300));
     expect(h.puts(/configmaps/)).toBe(0);
     h.controller.setLeading(true);
-    await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+    await waitFor(() => h.managed().includes('shop.example.com'));
   });
 });

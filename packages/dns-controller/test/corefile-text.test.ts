@@ -3,8 +3,8 @@
 import { afterEach, expect, test } from 'vitest';
 import {
   corednsConfigMap,
+  hostsBlockLines,
   relayService,
-  rule,
   startHarness,
   waitFor,
   type Harness,
@@ -28,9 +28,10 @@ test('non-ASCII in the ConfigMap comes back as it was; odd hosts are refused, no
       rules: [{ host: 42 }, { host: '5.0.96.10.in-addr.arpa' }, { host: 'shop.example.com' }],
     },
   });
-  await waitFor(() => h.corefile()?.includes(rule('shop.example.com')) === true);
+  await waitFor(() => h.managed().includes('shop.example.com'));
+  expect(h.managed()).toEqual(['shop.example.com']);
   expect(h.corefile()).toBe(
-    `# caf\u00e9 \u2615 \u{1f600} \u00a0\n.:53 {\n    ${rule('shop.example.com')}\n    errors # \u00e9t\u00e9\n    forward . /etc/resolv.conf\n}\n`,
+    `# caf\u00e9 \u2615 \u{1f600} \u00a0\n.:53 {\n${hostsBlockLines('    ', ['shop.example.com']).join('\n')}\n    errors # \u00e9t\u00e9\n    forward . /etc/resolv.conf\n}\n`,
   );
   await waitFor(() => h.metric('hairpin_dns_rejected_hosts_total{reason="not_a_string"} 2'));
   expect(await h.metric('hairpin_dns_rejected_hosts_total{reason="reverse_zone"} 1')).toBe(true);

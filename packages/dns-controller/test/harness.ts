@@ -1,5 +1,6 @@
 // A controller wired to the fake API server, as main wires it to a cluster.
 import { readFileSync } from 'node:fs';
+import { applyCorefileHosts, managedCorefileHosts } from '@hairpin/shared';
 import { createLogger, silentLogger } from '@hairpin/shared/runtime';
 import { corpusFile, FakeApiServer } from '@hairpin/testing';
 import { Registry } from 'prom-client';
@@ -12,7 +13,38 @@ export const kubeadmCorefile = readFileSync(
   'utf8',
 );
 export const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
+/** The relay Service's ClusterIP (relayService()): what managed names answer. */
+export const RELAY_IP = '10.96.0.50';
+/** How the controller edits a Corefile while the relay has RELAY_IP. */
+export const EDIT = { target: RELAY, relayIPs: [RELAY_IP] } as const;
+/** An earlier version's rule (migration and cleanup of what older releases wrote). */
 export const rule = (h: string) => `rewrite name exact ${h} ${RELAY} # managed by hairpin`;
+/** `corefile` as the controller writes it for `hosts` (the shared editor's own output). */
+export const withHosts = (corefile: string, hosts: readonly string[]) =>
+  applyCorefileHosts(corefile, hosts, EDIT);
+/** The hosts a Corefile (or an import key's server block) sends to the relay. */
+export const managedIn = (text: string | undefined): string[] =>
+  text === undefined ? [] : managedCorefileHosts(text, EDIT);
+/**
+ * The managed `hosts` block for exact names, as the lines the editor writes at `indent`
+ * (one entry line per relay address: few names), literally, so that a change of the
+ * encoding shows in these tests too.
+ */
+export function hostsBlockLines(
+  indent: string,
+  names: readonly string[],
+  ips: readonly string[] = [RELAY_IP],
+): string[] {
+  const M = '# managed by hairpin';
+  return [
+    `${indent}hosts /dev/null { ${M}`,
+    ...ips.map((ip) => `${indent}    ${ip} ${names.join(' ')} ${M}`),
+    `${indent}    ttl 30 ${M}`,
+    `${indent}    no_reverse ${M}`,
+    `${indent}    fallthrough ${M}`,
+    `${indent}} ${M}`,
+  ];
+}
 
 export function corednsConfigMap(corefile = kubeadmCorefile, name = 'coredns', key = 'Corefile') {
   return {
@@ -23,12 +55,17 @@ export function corednsConfigMap(corefile = kubeadmCorefile, name = 'coredns', k
   };
 }
 
-export function relayService(clusterIP = '10.96.0.50') {
+/** The relay Service; `clusterIPs` for dual-stack (the API server sets both fields). */
+export function relayService(clusterIP = RELAY_IP, clusterIPs?: readonly string[]) {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'hairpin-relay', namespace: 'hairpin' },
-    spec: { clusterIP, ports: [{ port: 80 }] },
+    spec: {
+      clusterIP,
+      ...(clusterIPs === undefined ? {} : { clusterIPs: [...clusterIPs] }),
+      ports: [{ port: 80 }],
+    },
   };
 }
 
@@ -56,6 +93,8 @@ export interface Harness {
   readonly registry: Registry;
   readonly controller: DnsController;
   corefile(name?: string, key?: string): string | undefined;
+  /** The hosts that ConfigMap key sends to the relay (none: absent). */
+  managed(name?: string, key?: string): string[];
   published(): Record<string, string> | undefined;
   puts(path: RegExp): number;
   metric(text: string): Promise<boolean>;
@@ -105,6 +144,13 @@ export async function startHarness(
         fake.get('v1', 'ConfigMap', 'kube-system', name)?.['data'] as
           Record<string, string> | undefined
       )?.[key],
+    managed: (name = 'coredns', key = 'Corefile') =>
+      managedIn(
+        (
+          fake.get('v1', 'ConfigMap', 'kube-system', name)?.['data'] as
+            Record<string, string> | undefined
+        )?.[key],
+      ),
     published: () =>
       fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts')?.['data'] as
         Record<string, string> | undefined,

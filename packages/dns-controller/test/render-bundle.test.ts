@@ -8,16 +8,21 @@ import { describe, expect, test } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const corefile = readFileSync(corpusFile('corefiles/k3s.Corefile'), 'utf8');
+const IP = '10.96.0.50';
+const M = '# managed by hairpin';
 
 test('node packages/dns-controller/dist/main.js render', async () => {
   expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
-  const ok = await runNode(main, ['render', '--corefile', '-', '--host', 'shop.example.com'], {
-    stdin: corefile,
-  });
+  const ok = await runNode(
+    main,
+    ['render', '--corefile', '-', '--host', 'shop.example.com', '--relay-ip', IP],
+    { stdin: corefile },
+  );
   expect(ok.stderr).toBe('');
   expect(ok.code).toBe(0);
+  // k3s's root block has its own hosts (NodeHosts): the entry goes inside it.
   expect(ok.stdout).toContain(
-    'rewrite name exact shop.example.com hairpin-relay.hairpin.svc.cluster.local # managed by hairpin',
+    `    hosts /etc/coredns/NodeHosts {\n      ${IP} shop.example.com ${M}\n      ttl 60\n`,
   );
   const back = await runNode(main, ['render', '--corefile', '-'], { stdin: ok.stdout });
   expect(back.stdout).toBe(corefile);
@@ -26,6 +31,16 @@ test('node packages/dns-controller/dist/main.js render', async () => {
   expect(bad.code).toBe(2);
   expect(bad.stdout).toBe('');
   expect(bad.stderr).toMatch(/HAIRPIN_COREFILE_PARSE/);
+
+  // Hosts without the relay's address: refused before anything is read or written.
+  const noIP = await runNode(main, ['render', '--corefile', '-', '--host', 'shop.example.com'], {
+    stdin: corefile,
+  });
+  expect(noIP.code).toBe(2);
+  expect(noIP.stdout).toBe('');
+  expect(noIP.stderr).toMatch(
+    /^hairpin-dns-controller render: --relay-ip IP is required with hosts \(kubectl -n hairpin get service hairpin-relay /,
+  );
 });
 
 test('render keeps bytes that are not UTF-8, and gives the original back', async () => {
@@ -33,13 +48,27 @@ test('render keeps bytes that are not UTF-8, and gives the original back', async
   const file = join(dir, 'Corefile');
   const latin1 = Buffer.from('# caf\xe9\n.:53 {\n    errors # \xe9t\xe9 \xff\n}', 'latin1');
   writeFileSync(file, latin1);
-  const ok = await runNode(main, ['render', '--corefile', file, '--host', 'shop.example.com']);
+  const ok = await runNode(main, [
+    'render',
+    '--corefile',
+    file,
+    '--host',
+    'shop.example.com',
+    '--relay-ip',
+    IP,
+  ]);
   expect(ok.stderr).toBe('');
   expect(ok.code).toBe(0);
-  const rule =
-    'rewrite name exact shop.example.com hairpin-relay.hairpin.svc.cluster.local # managed by hairpin';
+  const block = [
+    `    hosts /dev/null { ${M}`,
+    `        ${IP} shop.example.com ${M}`,
+    `        ttl 30 ${M}`,
+    `        no_reverse ${M}`,
+    `        fallthrough ${M}`,
+    `    } ${M}`,
+  ].join('\n');
   expect(ok.stdoutBytes.toString('latin1')).toBe(
-    `# caf\xe9\n.:53 {\n    ${rule}\n    errors # \xe9t\xe9 \xff\n}`,
+    `# caf\xe9\n.:53 {\n${block}\n    errors # \xe9t\xe9 \xff\n}`,
   );
   writeFileSync(file, ok.stdoutBytes);
   const back = await runNode(main, ['render', '--corefile', file]);
