@@ -172,11 +172,17 @@ export function replaceEdit(wanted: Record<string, string>): DataEdit {
 
 function managedCount(snapshot: Snapshot, config: PlanConfig): number {
   let n = 0;
+  // With the relay's address, entries whose markers were stripped count too (as the edit
+  // that would remove them recognises them).
+  const options = {
+    target: config.relayFqdn,
+    relayIPs: relayClusterIPs(snapshot, config),
+    extraDirectives: config.extraDirectives,
+  };
   for (const { target, configMap } of snapshot.corefiles) {
     const text = configMap?.data?.[target.key];
     if (text === undefined) continue;
     try {
-      const options = { target: config.relayFqdn, extraDirectives: config.extraDirectives };
       n = Math.max(n, managedCorefileHosts(text, options).length);
     } catch {
       // An unparseable Corefile is reported when the plan edits it.

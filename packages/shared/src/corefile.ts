@@ -39,6 +39,7 @@ import {
   type ServerBlock,
 } from './corefile-parser.ts';
 import { lexCorefile } from './corefile-lexer.ts';
+import { sortedUnique } from './sorted-unique.ts';
 
 export { parseCorefile, type ParsedCorefile, type ServerBlock } from './corefile-parser.ts';
 
@@ -89,13 +90,13 @@ function validTarget(target: string): string {
 }
 
 function validHosts(hosts: readonly string[]): string[] {
-  const out = new Set<string>();
+  const out: string[] = [];
   for (const raw of hosts) {
     const check = checkHostnameSyntax(raw);
     if (!check.ok) throw new HairpinError(ErrorCodes.INVALID_HOST, check.message);
-    out.add(check.host);
+    out.push(check.host);
   }
-  return [...out].sort();
+  return sortedUnique(out);
 }
 
 // --- lines -------------------------------------------------------------------------
@@ -318,7 +319,8 @@ class Recognizer {
     const onlyOurs =
       h.args.length === 1 &&
       h.args[0] === NO_HOSTS_FILE &&
-      entries.every((e) => e.entry === undefined || ours(e));
+      // Without the relay's addresses to compare, the file /dev/null marks it as ours.
+      entries.every((e) => e.entry === undefined || this.relayIPs.size === 0 || ours(e));
     if (this.markedFirstLine(h.directive) || onlyOurs) {
       const names = entries.flatMap((e) => e.entry?.names ?? []);
       this.whole(h.directive, names, 'the hosts block of hairpin');
@@ -646,7 +648,7 @@ function checked(out: string, wanted: readonly string[], options: CorefileEditOp
 function managedHosts(parsed: ParsedCorefile, options: CorefileEditOptions): string[] {
   const target = validTarget(options.target);
   const { owned } = recognise(parsed, splitLines(parsed.source), target, options.relayIPs ?? []);
-  return [...new Set(owned.flatMap((o) => o.hosts))].sort();
+  return sortedUnique(owned.flatMap((o) => o.hosts));
 }
 
 /** Hosts that the Corefile currently sends to the relay (by marker or by content). */
