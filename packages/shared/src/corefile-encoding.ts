@@ -62,7 +62,8 @@ export function relayAddresses(ips: readonly string[]): RelayAddresses {
   return { v4, v6 };
 }
 
-const marked = (text: string) => `${text} ${MANAGED_MARKER}`;
+/** A line of hairpin's: the text, then the marker. */
+export const marked = (text: string): string => `${text} ${MANAGED_MARKER}`;
 
 /** `IP name name ...` lines, each at most MAX_ENTRY_LINE long, for sorted exact names. */
 export function entryLines(ip: string, names: readonly string[]): string[] {
@@ -150,6 +151,40 @@ export function wildcardTemplates(
     close: marked('}'),
   });
   return [family('A', relay.v4), family('AAAA', relay.v6)];
+}
+
+/** The reverse-lookup name of an address (in-addr.arpa, or ip6.arpa nibbles). */
+function reverseName(ip: string): string {
+  if (isIP(ip) === 4) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+  const groups = ip.split('::');
+  const head = groups[0] === '' ? [] : groups[0]!.split(':');
+  const tail = groups.length > 1 && groups[1] !== '' ? groups[1]!.split(':') : [];
+  const full = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
+  const hex = full.map((g) => g.padStart(4, '0')).join('');
+  return `${[...hex].reverse().join('.')}.ip6.arpa`;
+}
+
+/**
+ * For a block whose own `hosts` (no `no_reverse`) now holds the relay's address: its PTR,
+ * answered as the cluster's `kubernetes` plugin answers it (the relay Service's name)
+ * before the `hosts` plugin would answer it with a managed name.
+ */
+export function relayPtrTemplates(relay: RelayAddresses, fqdn: string): BlockLines[] {
+  return [relay.v4, relay.v6].flatMap((ip) =>
+    ip === undefined
+      ? []
+      : [
+          {
+            open: marked('template IN PTR {'),
+            body: [
+              marked(`match ^${reverseName(ip).replaceAll('.', '\\.')}\\.$`),
+              marked(`answer "{{ .Name }} ${MANAGED_TTL} IN PTR ${fqdn}."`),
+              marked('fallthrough'),
+            ],
+            close: marked('}'),
+          },
+        ],
+  );
 }
 
 export function splitHosts(hosts: readonly string[]): { exact: string[]; wildcards: string[] } {

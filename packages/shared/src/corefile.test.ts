@@ -35,6 +35,24 @@ function applyToBytes(bytes: Uint8Array, hosts: readonly string[]): Buffer {
   return bytesFromText(applyCorefileHosts(textFromBytes(bytes), hosts, opts));
 }
 
+/**
+ * The block that holds the managed lines: the root block, or a stub domain's block that
+ * CoreDNS hands the names to (openshift's `example.com:5353`).
+ */
+function servingBlock(text: string) {
+  const parsed = parseCorefile(text);
+  const block = parsed.blocks.find((b) =>
+    b.directives.some(
+      (d) => d.name === 'template' && d.tokens.some((t) => t.text.includes('apps\\.example')),
+    ),
+  );
+  expect(block).toBeDefined();
+  if (block !== findRootBlock(parsed)) {
+    expect(block!.keys.some((k) => /(^|\/\/)example\.com\.?(:\d+)?$/.test(k))).toBe(true);
+  }
+  return block!;
+}
+
 function refusal(fn: () => unknown): HairpinError {
   try {
     fn();
@@ -63,9 +81,9 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
   const hosts = ['shop.example.com', 'api.example.com', '*.apps.example.com'];
   const edited = applyCorefileHosts(original, hosts, opts);
 
-  test('adds the hosts and the wildcards right after the root block opens, and nothing else', () => {
+  test('adds the hosts and the wildcards right after the serving block opens, and nothing else', () => {
     expect(managedCorefileHosts(edited, opts)).toEqual([...hosts].sort());
-    const root = findRootBlock(parseCorefile(edited));
+    const root = servingBlock(edited);
     const ownHosts = !root.directives.some(
       (d) =>
         d.name === 'hosts' &&
@@ -160,7 +178,7 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
   test('indents like the block', () => {
     const line = edited.split(/\r?\n/).find((l) => l.includes('template IN A {'))!;
     const indent = /^[ \t]*/.exec(line)![0];
-    const root = findRootBlock(parseCorefile(edited));
+    const root = servingBlock(edited);
     const other = root.directives.find(
       (d) => !['rewrite', 'hosts', 'template'].includes(d.name) && !d.tokens[0]!.imported,
     );
@@ -305,7 +323,7 @@ describe('recognition, migration and placement', () => {
       '.:53 {\n    hosts {\n       192.168.49.1 host.minikube.internal\n       fallthrough\n    }\n    forward . /etc/resolv.conf\n}\n';
     const out = applyCorefileHosts(src, ['b.example.com', 'a.example.com'], opts);
     expect(out).toBe(
-      `.:53 {\n    hosts {\n       ${IP} a.example.com b.example.com ${M}\n       192.168.49.1 host.minikube.internal\n       fallthrough\n    }\n    forward . /etc/resolv.conf\n}\n`,
+      `.:53 {\n    hosts {\n       ${IP} a.example.com b.example.com ${M}\n       ttl 30 ${M}\n       192.168.49.1 host.minikube.internal\n       fallthrough\n    }\n    forward . /etc/resolv.conf\n}\n`,
     );
     expect(applyCorefileHosts(out, ['a.example.com', 'b.example.com'], opts)).toBe(out);
     expect(applyCorefileHosts(out, [], opts)).toBe(src);
@@ -313,6 +331,46 @@ describe('recognition, migration and placement', () => {
     const stripped = out.replace(` ${M}`, '');
     expect(managedCorefileHosts(stripped, opts)).toEqual(['a.example.com', 'b.example.com']);
     expect(applyCorefileHosts(stripped, [], opts)).toBe(src);
+  });
+
+  test('a name under a stub domain goes to the block CoreDNS hands it to', () => {
+    const src =
+      '.:53 {\n    forward . 8.8.8.8\n}\nexample.com:53 {\n    forward . 10.0.0.1\n}\nexample.org:5353 {\n    forward . 10.0.0.2\n}\n';
+    const out = applyCorefileHosts(
+      src,
+      ['a.example.com', '*.b.example.com', 'c.example.org', 'example.com'],
+      opts,
+    );
+    const blocks = parseCorefile(out).blocks;
+    const names = (i: number) =>
+      blocks[i]!.directives.flatMap((d) =>
+        d.name === 'hosts' ? d.tokens.slice(4, -5).map((t) => t.text) : [],
+      );
+    // example.org:5353 is another port: its names are asked on 53, in the root block.
+    expect(names(0)).toEqual(['c.example.org']);
+    expect(names(1)).toEqual(['a.example.com', 'example.com']);
+    expect(blocks[1]!.directives.filter((d) => d.name === 'template')).toHaveLength(2);
+    expect(blocks[2]!.directives.map((d) => d.name)).toEqual(['forward']);
+    expect(applyCorefileHosts(out, [], opts)).toBe(src);
+  });
+
+  test("an owner's hosts without no_reverse: the relay's PTR stays the cluster's", () => {
+    const src =
+      '.:53 {\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    hosts /etc/coredns/NodeHosts {\n      ttl 60\n      fallthrough\n    }\n}\n';
+    const out = applyCorefileHosts(src, ['a.example.com'], {
+      target,
+      relayIPs: [IP, 'fd00::50'],
+    });
+    expect(out).toContain(`match ^50\\.0\\.96\\.10\\.in-addr\\.arpa\\.$ ${M}`);
+    expect(out).toContain(
+      `match ^0\\.5\\.0\\.0\\.${'0\\.'.repeat(24)}0\\.0\\.d\\.f\\.ip6\\.arpa\\.$ ${M}`,
+    );
+    expect(out).toContain(`answer "{{ .Name }} 30 IN PTR ${target}." ${M}`);
+    // Its own ttl stays: no ttl line of ours.
+    expect(out).not.toContain(`ttl 30 ${M}`);
+    const stripped = out.replaceAll(` ${M}`, '');
+    expect(applyCorefileHosts(stripped, [], { target, relayIPs: [IP, 'fd00::50'] })).toBe(src);
+    expect(applyCorefileHosts(out, [], opts)).toBe(src);
   });
 
   test('our hosts block with its comments stripped is ours by content', () => {

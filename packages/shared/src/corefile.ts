@@ -29,6 +29,9 @@ import {
   wildcardTemplates,
   zoneOfKey,
   allEntryLines,
+  marked,
+  MANAGED_TTL,
+  relayPtrTemplates,
 } from './corefile-encoding.ts';
 import { isIP } from 'node:net';
 import {
@@ -232,6 +235,8 @@ interface HostsDirective {
   readonly closeLine: number | undefined;
   readonly args: readonly string[];
   readonly byLine: ReadonlyMap<number, readonly ParseToken[]>;
+  /** The owner's options inside its block (`ttl`, `no_reverse`, ...), lines of ours aside. */
+  readonly options: ReadonlySet<string>;
 }
 
 function hostsDirective(d: Directive, lines: readonly Line[]): HostsDirective {
@@ -246,6 +251,7 @@ function hostsDirective(d: Directive, lines: readonly Line[]): HostsDirective {
     closeLine: brace === -1 ? undefined : lineIndexOf(lines, last.start),
     args: first.slice(1, brace === -1 ? undefined : brace).map((t) => t.text),
     byLine,
+    options: new Set(),
   };
 }
 
@@ -303,7 +309,8 @@ class Recognizer {
     const texts = d.tokens.map((t) => t.text);
     const at = texts.indexOf('match');
     const wildcards = at === -1 ? undefined : wildcardsOfRegex(texts[at + 1] ?? '');
-    if (wildcards === undefined && !this.markedFirstLine(d)) return;
+    const relayPtr = texts.some((t) => t.endsWith(` PTR ${this.target}.`));
+    if (wildcards === undefined && !relayPtr && !this.markedFirstLine(d)) return;
     this.whole(d, wildcards ?? [], 'a template of hairpin');
   }
 
@@ -326,17 +333,21 @@ class Recognizer {
       this.whole(h.directive, names, 'the hosts block of hairpin');
       return undefined;
     }
+    const options = new Set<string>();
     for (const e of entries) {
-      if (!ours(e)) continue;
+      const marked = trailer(this.source, this.lines, e.tokens) === MANAGED_MARKER;
+      if (e.entry === undefined && !marked) options.add(e.tokens[0]!.text);
+      if (!ours(e) && !marked) continue;
+      // An entry of ours, or an option we added (`ttl`).
       this.owned.push({
         firstLine: e.i,
         lastLine: e.i,
         starts: new Set(e.tokens.map((t) => t.start)),
-        hosts: e.entry!.names,
+        hosts: e.entry?.names ?? [],
         what: 'a hosts entry of hairpin',
       });
     }
-    return h;
+    return { ...h, options };
   }
 }
 
@@ -480,6 +491,9 @@ function blockAnchor(
   // The line after which our lines go: the one holding the block's `{`, or for a
   // braceless file the line of its last key.
   const anchor: ParseToken = root.open ?? root.keyTokens[root.keyTokens.length - 1]!;
+  const which = root.keys.every((k) => rootKey(k) !== undefined)
+    ? 'the root server block'
+    : `the server block ${root.keys.join(' ')}`;
   const anchorLine = lineIndexOf(lines, anchor.start);
   const header = new Set(
     [...root.keyTokens, ...(root.open ? [root.open] : [])].map((t) => t.start),
@@ -487,7 +501,7 @@ function blockAnchor(
   if (!linesHoldOnly(byLine, anchorLine, anchorLine, header)) {
     throw uneditable(
       anchor.line,
-      'the root server block\'s opening line also holds a directive; hairpin adds its lines on the line after "{", so put that directive on a line of its own',
+      `${which}'s opening line also holds a directive; hairpin adds its lines on the line after "{", so put that directive on a line of its own`,
     );
   }
   const firstOther = root.directives.find(
@@ -567,6 +581,71 @@ function render(source: string, lines: readonly Line[], edit: Edit): string {
   return out;
 }
 
+/** `[dns://]ZONE[:PORT]` → its zone (lower case, no final dot; `.` for the root) and port. */
+function dnsKey(key: string): { zone: string; port: number } | undefined {
+  let rest = key.toLowerCase();
+  const scheme = /^([a-z0-9+.-]+):\/\//.exec(rest);
+  if (scheme !== null) {
+    if (scheme[1] !== 'dns') return undefined;
+    rest = rest.slice(scheme[0].length);
+  }
+  const m = /^([\s\S]*?)(?::(\d+))?$/.exec(rest)!;
+  const zone = m[1] === '.' || m[1] === '' ? '.' : m[1]!.replace(/\.$/, '');
+  return { zone, port: m[2] === undefined ? DEFAULT_DNS_PORT : Number(m[2]) };
+}
+
+/**
+ * Which server block CoreDNS hands each host's queries to: the one whose zone is the longest
+ * match among the blocks on the root block's port (a stub domain's block, say), else the
+ * root block. A wildcard goes where the names one label under its base go.
+ */
+function routeHosts(
+  parsed: ParsedCorefile,
+  root: ServerBlock,
+  hosts: readonly string[],
+): Map<ServerBlock, string[]> {
+  const ports = new Set(
+    root.keys.flatMap((k) => {
+      const d = dnsKey(k);
+      return d?.zone === '.' ? [d.port] : [];
+    }),
+  );
+  const zones = new Map<string, ServerBlock>();
+  for (const block of parsed.blocks) {
+    for (const key of block.keys) {
+      const d = dnsKey(key);
+      if (d !== undefined && d.zone !== '.' && ports.has(d.port)) zones.set(d.zone, block);
+    }
+  }
+  const routed = new Map<ServerBlock, string[]>();
+  for (const host of hosts) {
+    let block = root;
+    for (let name = host.startsWith('*.') ? host.slice(2) : host; ;) {
+      const found = zones.get(name);
+      if (found !== undefined) {
+        block = found;
+        break;
+      }
+      const dot = name.indexOf('.');
+      if (dot === -1) break;
+      name = name.slice(dot + 1);
+    }
+    const list = routed.get(block);
+    if (list === undefined) routed.set(block, [host]);
+    else list.push(host);
+  }
+  return routed;
+}
+
+/** The block's `kubernetes` plugin answers reverse lookups (in-addr.arpa / ip6.arpa). */
+function servesReverse(block: ServerBlock): boolean {
+  return block.directives.some(
+    (d) =>
+      d.name === 'kubernetes' &&
+      d.tokens.some((t) => t.text === 'in-addr.arpa' || t.text === 'ip6.arpa'),
+  );
+}
+
 /**
  * Returns the Corefile with exactly the wanted hosts (validated, sorted) managed in the
  * root-zone server block, every other byte unchanged; earlier forms of hairpin's rules
@@ -600,24 +679,36 @@ export function applyCorefileHosts(
   const insert: Insertions = new Map();
 
   if (relay !== undefined) {
-    const root = findRootBlock(parsed);
-    const { exact, wildcards } = splitHosts(wanted);
-    const block = blockAnchor(parsed, lines, byLine, remove, root);
     const step = indentStep(text);
-    const added = wildcardTemplates(relay, wildcards).flatMap((t) =>
-      indentBlock(t, block.indent, step),
-    );
-    const theirs = foreignHosts.get(root) ?? [];
-    if (exact.length > 0 && theirs.length > 0) {
-      const into = ownersHostsAnchor(parsed, lines, byLine, remove, theirs[0]!);
-      insert.set(
-        into.line,
-        allEntryLines(relay, exact).map((l) => `${into.indent}${l}`),
+    for (const [block, served] of routeHosts(parsed, findRootBlock(parsed), wanted)) {
+      const { exact, wildcards } = splitHosts(served);
+      const anchor = blockAnchor(parsed, lines, byLine, remove, block);
+      const added = wildcardTemplates(relay, wildcards).flatMap((t) =>
+        indentBlock(t, anchor.indent, step),
       );
-    } else if (exact.length > 0) {
-      added.unshift(...indentBlock(hostsBlock(relay, exact), block.indent, step));
+      const theirs = foreignHosts.get(block) ?? [];
+      if (exact.length > 0 && theirs.length > 0) {
+        const owner = theirs[0]!;
+        const into = ownersHostsAnchor(parsed, lines, byLine, remove, owner);
+        const entries = allEntryLines(relay, exact);
+        // The owner's block answers with its own TTL; without one it would be 3600 s.
+        if (!owner.options.has('ttl')) entries.push(marked(`ttl ${MANAGED_TTL}`));
+        insert.set(
+          into.line,
+          entries.map((l) => `${into.indent}${l}`),
+        );
+        // Its reverse entries would answer the relay's PTR with a managed name: keep the
+        // cluster's answer where the block's `kubernetes` gives one.
+        if (!owner.options.has('no_reverse') && servesReverse(block)) {
+          added.push(
+            ...relayPtrTemplates(relay, target).flatMap((t) => indentBlock(t, anchor.indent, step)),
+          );
+        }
+      } else if (exact.length > 0) {
+        added.unshift(...indentBlock(hostsBlock(relay, exact), anchor.indent, step));
+      }
+      if (added.length > 0) insert.set(anchor.line, added);
     }
-    if (added.length > 0) insert.set(block.line, added);
   }
   if (remove.size === 0 && insert.size === 0) return text;
   return checked(render(text, lines, { remove, insert, eol }), wanted, options);
