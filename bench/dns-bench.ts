@@ -14,7 +14,10 @@
 //   pnpm bench:dns                                   8 rounds of 3 s per variant (about 1 minute)
 //   BENCH_DNS_ROUNDS=12 BENCH_DNS_DURATION=5 pnpm bench:dns
 //
-// The edited Corefile is one function, editedCorefile(), below: swap in the real encoder there.
+// Variants: the kubeadm Corefile as shipped (baseline); hairpin's edit of it with 10,000 exact
+// hosts and 100 wildcards (applyCorefileHosts: a hosts block and one template per family);
+// and, for comparison, the encoding of earlier versions, 1,000 `rewrite name exact` rules,
+// whose cost grows with the host count.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findCoreDNS, startCoreDNS, type RunningCoreDNS } from '../packages/testing/src/coredns.ts';
 import { prepareCorefile } from '../packages/testing/src/coredns-prepare.ts';
+import { applyCorefileHosts } from '../packages/shared/src/index.ts';
 
 const env = (name: string, fallback: number): number => {
   const v = Number(process.env[name]);
@@ -32,16 +36,24 @@ const DURATION = env('BENCH_DNS_DURATION', 3);
 /** Names in each run's data file: more than CoreDNS answers in DURATION seconds. */
 const NAMES_PER_RUN = env('BENCH_DNS_NAMES', 400_000);
 
-const HOSTS = 1_000;
+const EXACT = 10_000;
+const WILDCARDS = 100;
+const LEGACY_RULES = 1_000;
 const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
 
-/**
- * The Corefile under test, from the unedited one. For now: HOSTS `rewrite name exact` rules
- * at the top of the root block (the encoding whose cost grows with the host count).
- */
-function editedCorefile(original: string): string {
+/** hairpin's edit: EXACT exact hosts and WILDCARDS wildcards, 23-character names. */
+function hairpinCorefile(original: string): string {
+  const hosts = [
+    ...Array.from({ length: EXACT }, (_, i) => `h${String(i).padStart(5, '0')}.shop.example.com`),
+    ...Array.from({ length: WILDCARDS }, (_, i) => `*.w${String(i).padStart(3, '0')}.example.com`),
+  ];
+  return applyCorefileHosts(original, hosts, { target: RELAY, relayIPs: ['10.96.7.7'] });
+}
+
+/** Earlier versions' encoding: one `rewrite name exact` rule per host. */
+function legacyCorefile(original: string): string {
   const rules = Array.from(
-    { length: HOSTS },
+    { length: LEGACY_RULES },
     (_, i) => `    rewrite name exact host${i}.example.com ${RELAY}\n`,
   ).join('');
   return original.replace(/^\.:53 \{\n/m, (open) => `${open}${rules}`);
@@ -56,7 +68,6 @@ const baselineText = readFileSync(
   ),
   'utf8',
 );
-const editedText = editedCorefile(baselineText);
 
 const coredns = findCoreDNS();
 const missing = [
@@ -126,48 +137,55 @@ try {
   );
   const prepare = (text: string) =>
     prepareCorefile(text, { upstream: `127.0.0.1:${upstream.port}` });
-  const variants = [
-    { name: 'baseline', text: baselineText, server: await start(prepare(baselineText), 0) },
-    { name: 'edited', text: editedText, server: await start(prepare(editedText), 0) },
+  const texts = [
+    { name: 'baseline', text: baselineText },
+    {
+      name: `hairpin, ${EXACT} hosts + ${WILDCARDS} wildcards`,
+      text: hairpinCorefile(baselineText),
+    },
+    { name: `earlier rewrite rules, ${LEGACY_RULES} hosts`, text: legacyCorefile(baselineText) },
   ];
+  const variants = [];
+  for (const t of texts) variants.push({ ...t, server: await start(prepare(t.text), 0) });
   console.log(
-    `dns-bench: kubeadm Corefile (${Buffer.byteLength(baselineText)} bytes) vs the same with ${HOSTS} rewrite rules (${Buffer.byteLength(editedText)} bytes); ${ROUNDS} rounds of ${DURATION} s`,
+    `dns-bench: cache misses per second in CoreDNS (one core), kubeadm Corefile; ${ROUNDS} rounds of ${DURATION} s, order rotating`,
   );
-  const qps: Record<string, number[]> = { baseline: [], edited: [] };
-  const ratios: number[] = [];
+  const qps = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const ratios = new Map<string, number[]>(variants.slice(1).map((v) => [v.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? variants : [...variants].reverse();
-    const result: Record<string, number> = {};
-    for (const v of order) {
-      const names = join(dir, `${round}-${v.name}.txt`);
-      const tag = `r${round}${v.name[0]}`;
+    const shift = round % variants.length;
+    const order = [...variants.slice(shift), ...variants.slice(0, shift)];
+    const result = new Map<string, number>();
+    for (const [i, v] of order.entries()) {
+      const names = join(dir, `${round}-${i}.txt`);
+      const tag = `r${round}v${i}`;
       writeFileSync(
         names,
-        Array.from({ length: NAMES_PER_RUN }, (_, i) => `${tag}-q${i}.miss.example.net A\n`).join(
+        Array.from({ length: NAMES_PER_RUN }, (_, n) => `${tag}-q${n}.miss.example.net A\n`).join(
           '',
         ),
       );
-      result[v.name] = dnsperf(v.server.port, names);
+      result.set(v.name, dnsperf(v.server.port, names));
       rmSync(names);
     }
-    const b = result['baseline']!;
-    const e = result['edited']!;
-    qps['baseline']!.push(b);
-    qps['edited']!.push(e);
-    ratios.push(e / b);
+    const base = result.get('baseline')!;
+    for (const v of variants) qps.get(v.name)!.push(result.get(v.name)!);
+    for (const v of variants.slice(1)) ratios.get(v.name)!.push(result.get(v.name)! / base);
     console.log(
-      `round ${round + 1}: baseline ${b.toFixed(0)} qps, edited ${e.toFixed(0)} qps, ratio ${(e / b).toFixed(3)}`,
+      `round ${round + 1}: ${variants.map((v) => `${result.get(v.name)!.toFixed(0)}`).join(' / ')} qps`,
     );
   }
   const fmt = (x: { median: number; min: number; max: number }, digits: number) =>
     `${x.median.toFixed(digits)} [${x.min.toFixed(digits)}-${x.max.toFixed(digits)}]`;
   console.log('');
-  console.log(
-    `corefile bytes   baseline ${Buffer.byteLength(baselineText)}, edited ${Buffer.byteLength(editedText)}`,
-  );
-  console.log(`baseline qps     ${fmt(stats(qps['baseline']!), 0)}`);
-  console.log(`edited qps       ${fmt(stats(qps['edited']!), 0)}`);
-  console.log(`edited/baseline  ${fmt(stats(ratios), 3)}`);
+  console.log('| Corefile | bytes | cache misses/s | ratio to baseline |');
+  console.log('|---|---|---|---|');
+  for (const v of variants) {
+    const r = ratios.get(v.name);
+    console.log(
+      `| ${v.name} | ${Buffer.byteLength(v.text)} | ${fmt(stats(qps.get(v.name)!), 0)} | ${r === undefined ? '1' : `${fmt(stats(r), 3)}x`} |`,
+    );
+  }
 } finally {
   for (const c of running) await c.stop();
   rmSync(dir, { recursive: true, force: true });
