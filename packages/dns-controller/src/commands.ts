@@ -34,16 +34,16 @@ export const CONTROLLER_COMMAND: CommandHelp = {
   commands: [
     { name: 'render', about: "the controller's Corefile edit as a pure command" },
     { name: 'status', about: 'which hosts are handled, read through the API server' },
-    { name: 'cleanup', about: 'the uninstall step: remove every managed rule and hairpin-hosts' },
+    { name: 'cleanup', about: 'the uninstall step: remove every managed line and hairpin-hosts' },
   ],
   sections: [CONTROLLER_SECTION],
 };
 
 export const RENDER_COMMAND: CommandHelp = {
   name: 'hairpin-dns-controller render',
-  usage: '--corefile FILE|- [--host HOST]... [--ingresses FILE|-] [flags]',
+  usage: '--corefile FILE|- [--host HOST]... [--ingresses FILE|-] [--relay-ip IP]... [flags]',
   about:
-    'Prints the Corefile with the managed rules for these hosts; no hosts: every managed rule removed. If it cannot edit safely: exit 2, a message on stderr, nothing on stdout.',
+    "Prints the Corefile with these hosts answered by the relay's ClusterIP (--relay-ip); no hosts: every managed line removed. If it cannot edit safely: exit 2, a message on stderr, nothing on stdout.",
   sections: [{ title: 'render flags (docs/corefile-editing.md, render)', flags: RENDER_FLAGS }],
 };
 
@@ -59,6 +59,6 @@ export const CLEANUP_COMMAND: CommandHelp = {
   name: 'hairpin-dns-controller cleanup',
   usage: '[--force] [controller flags]',
   about:
-    "Removes every managed rule from the Corefile(s) and deletes hairpin-hosts; refuses (exit 2) while a controller holds a fresh Lease. Pass the controller's settings.",
+    "Removes every managed line (every form, earlier versions' too) from the Corefile(s) and deletes hairpin-hosts; refuses (exit 2) while a controller holds a fresh Lease. Pass the controller's settings.",
   sections: [{ title: 'cleanup flags', flags: [FORCE_FLAG] }, CONTROLLER_SECTION],
 };
