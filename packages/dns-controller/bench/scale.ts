@@ -2,10 +2,15 @@
 // bundle (dist/main.js) as a process, Ingresses of 10 hosts each carrying what a real
 // apiserver adds (managedFields, the last-applied annotation). Per size: start -> all
 // written, one change -> written (median of 5), RSS after sync / after reconciles / peak
-// (VmRSS, VmHWM from /proc), CPU per reconcile (utime+stime of one change). Not a test.
+// (VmRSS, VmHWM from /proc), CPU per change (utime+stime of the whole process for one
+// change: the watch events, the reconcile, the writes) and per reconcile
+// (hairpin_dns_reconcile_seconds: the reconcile alone, on its one thread). The bundle runs
+// with the Node flags of the Deployment in manifests/20-dns-controller.yaml. Then the fake
+// API server alone holding 200,000 hosts. Not a test.
 //   node packages/dns-controller/bench/scale.ts [hosts...]   (default 1000 10000 20000)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { FakeApiServer } from '@hairpin/testing';
 
 const SIZES = process.argv.slice(2).map(Number);
@@ -15,6 +20,23 @@ const BUNDLE = new URL('../dist/main.js', import.meta.url).pathname;
 const corefile =
   '.:53 {\n    errors\n    health {\n       lameduck 5s\n    }\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n       ttl 30\n    }\n    prometheus :9153\n    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n    cache 30\n    loop\n    reload\n    loadbalance\n}\n';
 const CLK_TCK = 100;
+const FAKE_HOSTS = 200_000;
+
+/** The Node flags the Deployment starts the controller with (between node and the script). */
+function manifestNodeFlags(): string[] {
+  const file = new URL('../../../manifests/20-dns-controller.yaml', import.meta.url);
+  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+    const o = doc.toJS() as {
+      kind?: string;
+      spec?: { template?: { spec?: { containers?: { name?: string; command?: string[] }[] } } };
+    } | null;
+    if (o?.kind !== 'Deployment') continue;
+    const c = o.spec?.template?.spec?.containers?.find((x) => x.name === 'dns-controller');
+    if (c?.command !== undefined) return c.command.slice(1, -1);
+  }
+  throw new Error('no dns-controller container command in the manifest');
+}
+const NODE_FLAGS = manifestNodeFlags();
 
 function ingress(i: number): Record<string, unknown> {
   const hosts = Array.from(
@@ -100,6 +122,7 @@ interface Row {
   rssAfter: number;
   peak: number;
   cpuMs: number;
+  reconcileMs: number;
   served: number;
   notServed: string;
   corednsWrites: number;
@@ -133,7 +156,16 @@ async function measure(total: number): Promise<Row> {
   const began = performance.now();
   const child = spawn(
     process.execPath,
-    [BUNDLE, '--gateway-api', 'off', '--admin', `127.0.0.1:${port}`, '--ingress-class', 'nginx'],
+    [
+      ...NODE_FLAGS,
+      BUNDLE,
+      '--gateway-api',
+      'off',
+      '--admin',
+      `127.0.0.1:${port}`,
+      '--ingress-class',
+      'nginx',
+    ],
     {
       env: {
         KUBECONFIG: fake.kubeconfigFile(),
@@ -154,6 +186,15 @@ async function measure(total: number): Promise<Row> {
     const startMs = performance.now() - began;
     await sleep(1_000);
     const rssSync = proc(pid).rss;
+    const metrics = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      return {
+        sum: value('hairpin_dns_reconcile_seconds_sum'),
+        count: value('hairpin_dns_reconcile_seconds_count'),
+      };
+    };
+    const m0 = await metrics();
     // Changes: one Ingress each, timed to the Corefile write; CPU of each reconcile.
     const changes: number[] = [];
     const cpu: number[] = [];
@@ -169,6 +210,7 @@ async function measure(total: number): Promise<Row> {
       cpu.push(proc(pid).cpuMs - cpu0);
     }
     await sleep(1_000);
+    const m1 = await metrics();
     const after = proc(pid);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     return {
@@ -179,6 +221,7 @@ async function measure(total: number): Promise<Row> {
       rssAfter: after.rss,
       peak: after.hwm,
       cpuMs: median(cpu),
+      reconcileMs: ((m1.sum - m0.sum) * 1000) / Math.max(1, m1.count - m0.count),
       served: servedCount(),
       notServed: published()['notServedCount'] ?? '0',
       corednsWrites: corednsPuts().length,
@@ -191,16 +234,46 @@ async function measure(total: number): Promise<Row> {
   }
 }
 
+/** The fake API server alone holding FAKE_HOSTS hosts: what it takes, whether it serves. */
+async function fakeAtScale(): Promise<string> {
+  const rss0 = process.memoryUsage().rss;
+  const began = performance.now();
+  const fake = await FakeApiServer.start();
+  try {
+    const ingresses = FAKE_HOSTS / PER_INGRESS;
+    for (let i = 0; i < ingresses; i++) fake.create(ingress(i));
+    const createdMs = performance.now() - began;
+    // One list of them all, in pages, as the controller reads them.
+    const t0 = performance.now();
+    let listed = 0;
+    let next: string | undefined;
+    do {
+      const query = `limit=500${next === undefined ? '' : `&continue=${encodeURIComponent(next)}`}`;
+      const res = await fetch(`${fake.url}/apis/networking.k8s.io/v1/ingresses?${query}`);
+      const page = (await res.json()) as { items: unknown[]; metadata?: { continue?: string } };
+      listed += page.items.length;
+      next = page.metadata?.continue || undefined;
+    } while (next !== undefined);
+    const listMs = performance.now() - t0;
+    const rss = (process.memoryUsage().rss - rss0) / 1048576;
+    return `fake API server: ${FAKE_HOSTS} hosts (${ingresses} Ingresses) created in ${cell(createdMs)} ms, listed (${listed} in pages of 500) in ${cell(listMs)} ms, RSS +${cell(rss)} MB (peak ${cell(proc(process.pid).hwm)} MB)`;
+  } finally {
+    await fake.stop();
+  }
+}
+
+const cell = (x: number, d = 0) => x.toFixed(d);
 const rows: Row[] = [];
 for (const n of sizes) rows.push(await measure(n));
-const cell = (x: number, d = 0) => x.toFixed(d);
+console.log(`dns-controller at scale (node ${NODE_FLAGS.join(' ')}, the manifest's flags)`);
 console.log(
-  '| hosts | start -> written | one change -> written (median) | RSS after sync | RSS after 5 changes | peak RSS | CPU per change (median) | served | not served | CoreDNS writes |',
+  '| hosts | start -> written | one change -> written (median) | RSS after sync | RSS after 5 changes | peak RSS | CPU per change (median) | reconcile (mean) | served | not served | CoreDNS writes |',
 );
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   console.log(
-    `| ${r.hosts} | ${cell(r.startMs)} ms | ${cell(r.changeMs)} ms | ${cell(r.rssSync)} MB | ${cell(r.rssAfter)} MB | ${cell(r.peak)} MB | ${cell(r.cpuMs)} ms | ${r.served} | ${r.notServed} | ${r.corednsWrites} |`,
+    `| ${r.hosts} | ${cell(r.startMs)} ms | ${cell(r.changeMs)} ms | ${cell(r.rssSync)} MB | ${cell(r.rssAfter)} MB | ${cell(r.peak)} MB | ${cell(r.cpuMs)} ms | ${cell(r.reconcileMs)} ms | ${r.served} | ${r.notServed} | ${r.corednsWrites} |`,
   );
 }
+if (SIZES.length === 0) console.log(await fakeAtScale());
 process.exit(0);

@@ -8,6 +8,7 @@ import {
   type HostCandidate,
   type HostDecision,
   type HostnamePolicy,
+  type HostRejection,
   type ObjectRef,
   type SourcedHost,
   type SourceFilter,
@@ -51,6 +52,47 @@ export function ingressNeedsNoHairpin(ingress: unknown, proxyIPs: ReadonlySet<st
   return entries.length > 0 && entries.every((e) => typeof e.ip === 'string' && proxyIPs.has(e.ip));
 }
 
+/** What one Ingress gives, whatever the other objects: its candidates, decided. */
+interface IngressHosts {
+  readonly found: readonly HostCandidate[];
+  readonly accepted: readonly SourcedHost[];
+  readonly rejected: readonly HostRejection[];
+  readonly classFiltered: readonly SourcedHost[];
+}
+
+/**
+ * Each Ingress's hosts, computed once per version of the object. The caches never change
+ * an object in place: a watch event or a re-list replaces it, so the object itself is the
+ * key, and an entry goes with its object. At 20,000 hosts, checking every host of every
+ * Ingress on every reconcile was most of a reconcile's CPU (issue 19); now only the
+ * objects that changed are checked. The result is exactly that of the uncached path.
+ */
+const ingressMemo = new WeakMap<object, { readonly key: string; readonly hosts: IngressHosts }>();
+
+function ingressHosts(
+  ingress: unknown,
+  filter: SourceFilter,
+  policy: HostnamePolicy,
+  key: string,
+): IngressHosts {
+  const cacheable = typeof ingress === 'object' && ingress !== null;
+  const cached = cacheable ? ingressMemo.get(ingress) : undefined;
+  if (cached !== undefined && cached.key === key) return cached.hosts;
+  const found = hostsFromIngress(ingress, filter);
+  const { accepted, rejected } = decideHosts(found, policy);
+  const classFiltered = classFilteredHosts(
+    { ingresses: [ingress], gateways: [], routes: [] },
+    filter,
+  );
+  const hosts = { found, accepted, rejected, classFiltered };
+  if (cacheable) ingressMemo.set(ingress, { key, hosts });
+  return hosts;
+}
+
+function append<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
 export function desiredHosts(input: {
   readonly ingresses: readonly unknown[];
   readonly gateways: readonly unknown[];
@@ -59,24 +101,36 @@ export function desiredHosts(input: {
   readonly filter: SourceFilter;
   readonly policy: HostnamePolicy;
 }): DesiredHosts {
+  const { filter, policy } = input;
+  // What the per-object results depend on besides the object.
+  const key = JSON.stringify([filter, policy]);
   const proxyIPs = proxyModeIPs(input.services);
-  const candidates: HostCandidate[] = [];
+  const accepted: SourcedHost[] = [];
+  const rejected: HostRejection[] = [];
+  const classFiltered: SourcedHost[] = [];
   const proxyMode: { ref: ObjectRef; hosts: string[] }[] = [];
   for (const ingress of input.ingresses) {
-    const found = hostsFromIngress(ingress, input.filter);
-    if (found.length > 0 && ingressNeedsNoHairpin(ingress, proxyIPs)) {
+    const found = ingressHosts(ingress, filter, policy, key);
+    append(classFiltered, found.classFiltered);
+    if (found.found.length > 0 && ingressNeedsNoHairpin(ingress, proxyIPs)) {
       proxyMode.push({
         ref: refOf(ingress, 'networking.k8s.io/v1', 'Ingress')!,
-        hosts: found.flatMap((c) => (typeof c.host === 'string' ? [c.host] : [])),
+        hosts: found.found.flatMap((c) => (typeof c.host === 'string' ? [c.host] : [])),
       });
       continue;
     }
-    candidates.push(...found);
+    append(accepted, found.accepted);
+    append(rejected, found.rejected);
   }
-  candidates.push(...hostsFromGatewayApi(input.gateways, input.routes, input.filter));
-  return {
-    ...decideHosts(candidates, input.policy),
-    proxyMode,
-    classFiltered: classFilteredHosts(input, input.filter),
-  };
+  // Gateways and routes depend on each other (a route counts once attached): not cached.
+  const gatewayApi = decideHosts(hostsFromGatewayApi(input.gateways, input.routes, filter), policy);
+  append(accepted, gatewayApi.accepted);
+  append(rejected, gatewayApi.rejected);
+  append(
+    classFiltered,
+    classFilteredHosts({ ingresses: [], gateways: input.gateways, routes: input.routes }, filter),
+  );
+  const hosts = new Set<string>();
+  for (const a of accepted) hosts.add(a.host);
+  return { hosts: [...hosts].sort(), accepted, rejected, proxyMode, classFiltered };
 }

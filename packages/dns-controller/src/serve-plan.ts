@@ -36,30 +36,47 @@ type Meta = {
 
 const refKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
-/** The source objects' creation times and node-host annotations, by kind/namespace/name. */
+/**
+ * The source objects' creation times (read only when over capacity) and node-host
+ * annotations, by kind/namespace/name.
+ */
 function indexSources(snapshot: {
   readonly ingresses: readonly unknown[];
   readonly gateways: readonly unknown[];
   readonly routes: readonly unknown[];
 }): { createdAt: CreatedAt; forNodes: (ref: ObjectRef) => boolean; anyForNodes: boolean } {
-  const created = new Map<string, string>();
-  const nodes = new Set<string>();
-  for (const [kind, list] of [
+  const lists = [
     ['Ingress', snapshot.ingresses],
     ['Gateway', snapshot.gateways],
     ['HTTPRoute', snapshot.routes],
-  ] as const) {
+  ] as const;
+  const nodes = new Set<string>();
+  for (const [kind, list] of lists) {
     for (const o of list) {
       const m = (o as Meta).metadata;
-      const key = refKey(kind, m?.namespace ?? '', m?.name ?? '');
-      const t = m?.creationTimestamp;
-      const at = t instanceof Date ? t : typeof t === 'string' ? new Date(t) : undefined;
-      if (at !== undefined && !Number.isNaN(at.getTime())) created.set(key, at.toISOString());
-      if (m?.annotations?.[NODE_HOSTS_ANNOTATION] === 'true') nodes.add(key);
+      if (m?.annotations?.[NODE_HOSTS_ANNOTATION] === 'true') {
+        nodes.add(refKey(kind, m.namespace ?? '', m.name ?? ''));
+      }
     }
   }
+  let created: Map<string, string> | undefined;
+  const creationTimes = (): Map<string, string> => {
+    if (created !== undefined) return created;
+    created = new Map();
+    for (const [kind, list] of lists) {
+      for (const o of list) {
+        const m = (o as Meta).metadata;
+        const t = m?.creationTimestamp;
+        const at = t instanceof Date ? t : typeof t === 'string' ? new Date(t) : undefined;
+        if (at !== undefined && !Number.isNaN(at.getTime())) {
+          created.set(refKey(kind, m?.namespace ?? '', m?.name ?? ''), at.toISOString());
+        }
+      }
+    }
+    return created;
+  };
   return {
-    createdAt: (ref) => created.get(refKey(ref.kind, ref.namespace, ref.name)),
+    createdAt: (ref) => creationTimes().get(refKey(ref.kind, ref.namespace, ref.name)),
     forNodes: (ref) => nodes.has(refKey(ref.kind, ref.namespace, ref.name)),
     anyForNodes: nodes.size > 0,
   };
@@ -89,7 +106,9 @@ export function planWithinCapacity<P extends PlannedWrites>(
 ): P & { readonly served: readonly string[]; readonly notServed: readonly string[] } {
   const sources = indexSources(snapshot);
   const nodeHostSet = new Set<string>();
-  for (const c of decision.accepted) if (sources.forNodes(c.ref)) nodeHostSet.add(c.host);
+  if (sources.anyForNodes) {
+    for (const c of decision.accepted) if (sources.forNodes(c.ref)) nodeHostSet.add(c.host);
+  }
   const extras = (hosts: readonly string[]): PublishedExtras =>
     sources.anyForNodes ? { nodeHosts: hosts.filter((h) => nodeHostSet.has(h)) } : {};
 

@@ -31,6 +31,13 @@ export type HostCheck =
 
 /** RFC 1123 §2.1 label: letters, digits, hyphens; not starting or ending with a hyphen. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/**
+ * The common case in one test: two or more lower-case RFC 1123 labels, no wildcard. Such
+ * a name passes every check below unless its last label is numeric (an IP address).
+ */
+const PLAIN_NAME =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const NUMERIC_LAST_LABEL = /\.[0-9]+$/;
 /** RFC 1035 §2.3.4: 253 octets in text form (255 on the wire). */
 const MAX_NAME = 253;
 const MAX_LABEL = 63;
@@ -58,6 +65,8 @@ export function checkHostnameSyntax(raw: unknown): HostCheck {
   if (raw.length > MAX_NAME) {
     return refuse('too_long', `hostname is longer than ${MAX_NAME} bytes`);
   }
+  // Fast path (20,000 hosts are checked per edit): exactly what the checks below decide.
+  if (PLAIN_NAME.test(raw) && !NUMERIC_LAST_LABEL.test(raw)) return { ok: true, host: raw };
   const host = raw.toLowerCase();
   if (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']'))) {
     return refuse('ip_literal', `"${printable(raw)}" is an IP address, not a hostname`);

@@ -4,6 +4,7 @@
 // re-validates what it reads: the ConfigMap is an input like any other.
 import { isIP } from 'node:net';
 import { checkHostname, type HostnamePolicy } from './hostname.ts';
+import { sortedUnique } from './sorted-unique.ts';
 
 export const HOSTS_CONFIGMAP_NAME = 'hairpin-hosts';
 /** data key: one hostname per line, sorted. */
@@ -32,11 +33,11 @@ export interface PublishedHosts {
   readonly notServedCount?: number | undefined;
 }
 
-const lines = (hosts: readonly string[]): string =>
-  [...new Set(hosts)]
-    .sort()
-    .map((h) => `${h}\n`)
-    .join('');
+const lines = (hosts: readonly string[]): string => {
+  let text = '';
+  for (const h of sortedUnique(hosts)) text += `${h}\n`;
+  return text;
+};
 
 export function encodePublishedHosts(published: PublishedHosts): Record<string, string> {
   const count = published.notServedCount ?? published.notServed?.length ?? 0;
