@@ -56,8 +56,8 @@ class Parser {
   private expansions = 0;
   readonly blocks: ServerBlock[] = [];
 
-  constructor(tokens: readonly LexToken[], options: ParseOptions) {
-    this.tokens = tokens.map((t) => ({ ...t, imported: false }));
+  constructor(tokens: readonly ParseToken[], options: ParseOptions) {
+    this.tokens = [...tokens];
     const extra = new Set(options.extraDirectives ?? []);
     this.valid = (name) => COREDNS_DIRECTIVES.has(name) || extra.has(name);
   }

@@ -169,8 +169,8 @@ function lineIndexOf(lines: readonly Line[], offset: number): number {
 interface Owned {
   readonly firstLine: number;
   readonly lastLine: number;
-  /** Start offsets of the tokens on those lines that are ours. */
-  readonly starts: ReadonlySet<number>;
+  /** The source offsets of its tokens: the first one's start to the last one's end. */
+  readonly span: Span;
   /** The hosts these lines serve (none for a legacy rule of another form). */
   readonly hosts: readonly string[];
   /** What it is, for error messages. */
@@ -178,6 +178,8 @@ interface Owned {
 }
 
 function normaliseName(name: string): string {
+  // Most names are lower case without a final dot already: no new string for them.
+  if (!/[A-Z]|\.$/.test(name)) return name;
   return name.toLowerCase().replace(/\.$/, '');
 }
 
@@ -282,7 +284,7 @@ class Recognizer {
     this.owned.push({
       firstLine: this.line(d.tokens[0]!.start),
       lastLine: this.line(d.tokens[d.tokens.length - 1]!.end - 1),
-      starts: new Set(d.tokens.map((t) => t.start)),
+      span: spanOf(d.tokens),
       hosts,
       what,
     });
@@ -342,7 +344,7 @@ class Recognizer {
       this.owned.push({
         firstLine: e.i,
         lastLine: e.i,
-        starts: new Set(e.tokens.map((t) => t.start)),
+        span: spanOf(e.tokens),
         hosts: e.entry?.names ?? [],
         what: 'a hosts entry of hairpin',
       });
@@ -436,29 +438,61 @@ function uneditable(line: number, why: string): HairpinError {
   return new HairpinError(ErrorCodes.COREFILE_UNEDITABLE, `Corefile:${line} - ${why}`, { line });
 }
 
-/** The start offsets of the tokens that start on each line. */
-function tokensByLine(parsed: ParsedCorefile, lines: readonly Line[]): Map<number, number[]> {
-  const byLine = new Map<number, number[]>();
-  for (const t of parsed.tokens) {
-    const line = lineIndexOf(lines, t.start);
-    const list = byLine.get(line);
-    if (list === undefined) byLine.set(line, [t.start]);
-    else list.push(t.start);
-  }
-  return byLine;
+/** A stretch of source: tokens whose start is in [from, to). */
+interface Span {
+  readonly from: number;
+  readonly to: number;
 }
 
-/** Every token that starts on lines [first, last] is one of `allowed`. */
-function linesHoldOnly(
-  byLine: ReadonlyMap<number, readonly number[]>,
-  first: number,
-  last: number,
-  allowed: ReadonlySet<number>,
-): boolean {
-  for (let i = first; i <= last; i++) {
-    for (const start of byLine.get(i) ?? []) if (!allowed.has(start)) return false;
+/** The tokens of one directive (or line of one), in source order: their stretch. */
+function spanOf(tokens: readonly { start: number; end: number }[]): Span {
+  return { from: tokens[0]!.start, to: tokens[tokens.length - 1]!.end };
+}
+
+/** Which tokens start on which lines, by binary search over the sorted token starts. */
+class TokenIndex {
+  private readonly starts: readonly number[];
+  private readonly lines: readonly Line[];
+  private readonly length: number;
+
+  constructor(parsed: ParsedCorefile, lines: readonly Line[]) {
+    this.starts = parsed.tokens.map((t) => t.start);
+    this.lines = lines;
+    this.length = parsed.source.length;
   }
-  return true;
+
+  /** Index of the first token starting at or after `offset`. */
+  private at(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Token indices [a, b) of the tokens starting on lines [first, last]. */
+  private range(first: number, last: number): [number, number] {
+    const end = this.lines[last + 1]?.start ?? this.length;
+    return [this.at(this.lines[first]!.start), this.at(end)];
+  }
+
+  count(line: number): number {
+    const [a, b] = this.range(line, line);
+    return b - a;
+  }
+
+  /** Every token that starts on lines [first, last] lies within `span`. */
+  holdOnly(first: number, last: number, span: Span): boolean {
+    const [a, b] = this.range(first, last);
+    for (let i = a; i < b; i++) {
+      const start = this.starts[i]!;
+      if (start < span.from || start >= span.to) return false;
+    }
+    return true;
+  }
 }
 
 function indentOf(source: string, line: Line): string {
@@ -483,7 +517,7 @@ interface Edit {
 function blockAnchor(
   parsed: ParsedCorefile,
   lines: readonly Line[],
-  byLine: ReadonlyMap<number, readonly number[]>,
+  index: TokenIndex,
   removed: ReadonlySet<number>,
   root: ServerBlock,
 ): { line: number; indent: string } {
@@ -495,10 +529,8 @@ function blockAnchor(
     ? 'the root server block'
     : `the server block ${root.keys.join(' ')}`;
   const anchorLine = lineIndexOf(lines, anchor.start);
-  const header = new Set(
-    [...root.keyTokens, ...(root.open ? [root.open] : [])].map((t) => t.start),
-  );
-  if (!linesHoldOnly(byLine, anchorLine, anchorLine, header)) {
+  const header = spanOf([...root.keyTokens, ...(root.open ? [root.open] : [])]);
+  if (!index.holdOnly(anchorLine, anchorLine, header)) {
     throw uneditable(
       anchor.line,
       `${which}'s opening line also holds a directive; hairpin adds its lines on the line after "{", so put that directive on a line of its own`,
@@ -518,7 +550,7 @@ function blockAnchor(
 function ownersHostsAnchor(
   parsed: ParsedCorefile,
   lines: readonly Line[],
-  byLine: ReadonlyMap<number, readonly number[]>,
+  index: TokenIndex,
   removed: ReadonlySet<number>,
   h: HostsDirective,
 ): { line: number; indent: string } {
@@ -542,11 +574,10 @@ function ownersHostsAnchor(
       `the root server block's "hosts" serves only the zones ${h.args.slice(1).join(' ')}; hairpin's names would not all be answered there, and CoreDNS allows one "hosts" per server block`,
     );
   }
-  const closeAlone = (byLine.get(h.closeLine) ?? []).length === 1;
+  const closeAlone = index.count(h.closeLine) === 1;
   const opening = h.byLine.get(h.openLine)!;
-  const openStarts = new Set(opening.map((t) => t.start));
   const openLast = opening[opening.length - 1]!.text === '{';
-  if (!closeAlone || !openLast || !linesHoldOnly(byLine, h.openLine, h.openLine, openStarts)) {
+  if (!closeAlone || !openLast || !index.holdOnly(h.openLine, h.openLine, spanOf(opening))) {
     throw uneditable(
       at.line,
       'the root server block\'s "hosts" shares its first or last line with other configuration',
@@ -554,7 +585,7 @@ function ownersHostsAnchor(
   }
   let inner: string | undefined;
   for (let i = h.openLine + 1; i < h.closeLine; i++) {
-    if (!removed.has(i) && (byLine.get(i)?.length ?? 0) > 0) {
+    if (!removed.has(i) && index.count(i) > 0) {
       inner = indentOf(source, lines[i]!);
       break;
     }
@@ -618,6 +649,7 @@ function routeHosts(
     }
   }
   const routed = new Map<ServerBlock, string[]>();
+  if (zones.size === 0) return new Map([[root, [...hosts]]]);
   for (const host of hosts) {
     let block = root;
     for (let name = host.startsWith('*.') ? host.slice(2) : host; ;) {
@@ -665,11 +697,11 @@ export function applyCorefileHosts(
   const lines = splitLines(text);
   const { owned, foreignHosts } = recognise(parsed, lines, target, options.relayIPs ?? []);
 
-  const byLine = tokensByLine(parsed, lines);
+  const index = new TokenIndex(parsed, lines);
   const remove = new Set<number>();
   for (const o of owned) {
     // Our lines share them with nothing else, or they cannot be removed cleanly.
-    if (!linesHoldOnly(byLine, o.firstLine, o.lastLine, o.starts)) {
+    if (!index.holdOnly(o.firstLine, o.lastLine, o.span)) {
       throw uneditable(o.firstLine + 1, `${o.what} shares its line with other configuration`);
     }
     for (let i = o.firstLine; i <= o.lastLine; i++) remove.add(i);
@@ -682,14 +714,14 @@ export function applyCorefileHosts(
     const step = indentStep(text);
     for (const [block, served] of routeHosts(parsed, findRootBlock(parsed), wanted)) {
       const { exact, wildcards } = splitHosts(served);
-      const anchor = blockAnchor(parsed, lines, byLine, remove, block);
+      const anchor = blockAnchor(parsed, lines, index, remove, block);
       const added = wildcardTemplates(relay, wildcards).flatMap((t) =>
         indentBlock(t, anchor.indent, step),
       );
       const theirs = foreignHosts.get(block) ?? [];
       if (exact.length > 0 && theirs.length > 0) {
         const owner = theirs[0]!;
-        const into = ownersHostsAnchor(parsed, lines, byLine, remove, owner);
+        const into = ownersHostsAnchor(parsed, lines, index, remove, owner);
         const entries = allEntryLines(relay, exact);
         // The owner's block answers with its own TTL; without one it would be 3600 s.
         if (!owner.options.has('ttl')) entries.push(marked(`ttl ${MANAGED_TTL}`));
