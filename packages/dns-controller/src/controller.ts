@@ -18,7 +18,13 @@ import { ConfigMapWriter } from './configmap-writer.ts';
 import { CONFIRM_EMPTY_MS, RECONCILE_BACKOFF } from './constants.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { decideSnapshot, planReconcile, type ReconcilePlan, type Snapshot } from './plan.ts';
+import {
+  CorefileEditMemo,
+  decideSnapshot,
+  planReconcile,
+  type ReconcilePlan,
+  type Snapshot,
+} from './plan.ts';
 import { Reporter } from './reporter.ts';
 import { isInvalid, RefusedWrites } from './refused-writes.ts';
 import {
@@ -55,6 +61,8 @@ export class DnsController {
   private notServed: ReadonlySet<string> = new Set();
   /** Writes the API server refused as invalid (422, 413): not sent again unchanged. */
   private readonly refusedWrites = new RefusedWrites();
+  /** The last Corefile edits: a reconcile that changes nothing does not edit again. */
+  private readonly editMemo = new CorefileEditMemo();
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -131,7 +139,11 @@ export class DnsController {
       });
       const plan = planReconcile(
         snapshot,
-        { ...this.o.config, confirmEmptyMs: this.o.confirmEmptyMs ?? CONFIRM_EMPTY_MS },
+        {
+          ...this.o.config,
+          confirmEmptyMs: this.o.confirmEmptyMs ?? CONFIRM_EMPTY_MS,
+          editMemo: this.editMemo,
+        },
         Date.now(),
       );
       this.reporter.rejected(plan.rejected);

@@ -11,6 +11,7 @@ import { corpusFile } from '@hairpin/testing';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from './config.ts';
 import {
+  CorefileEditMemo,
   importEdit,
   planReconcile,
   relayClusterIPs,
@@ -478,5 +479,37 @@ describe('import mode on the real k3s layout (coredns-custom)', () => {
     expect(() =>
       loadConfig(['--import-configmap', 'kube-system/coredns-custom:hairpin.override'], {}),
     ).toThrow(/key hairpin\.override must end in \.server/);
+  });
+});
+
+describe('CorefileEditMemo', () => {
+  const options = { target: RELAY, relayIPs: [IP] };
+  const hosts = ['a.example.com', 'b.example.com'];
+
+  test('the same edit, or the same hosts on its own result, is not computed again', () => {
+    const memo = new CorefileEditMemo();
+    const edited = memo.edit('kube-system/coredns:Corefile', kubeadm, hosts, options);
+    expect(edited).toBe(applyCorefileHosts(kubeadm, hosts, options));
+    // A result that is not the edit's would show: the memo answers only known inputs.
+    const fake = `${edited}# not an edit\n`;
+    (memo as unknown as { last: Map<string, { edited: string }> }).last.get(
+      'kube-system/coredns:Corefile',
+    )!.edited = fake;
+    expect(memo.edit('kube-system/coredns:Corefile', kubeadm, [...hosts], options)).toBe(fake);
+    expect(memo.edit('kube-system/coredns:Corefile', fake, hosts, options)).toBe(fake);
+  });
+
+  test('other hosts, text, options or target: edited anew', () => {
+    const memo = new CorefileEditMemo();
+    const where = 'kube-system/coredns:Corefile';
+    const first = memo.edit(where, kubeadm, hosts, options);
+    expect(memo.edit(where, kubeadm, ['c.example.com'], options)).toBe(
+      applyCorefileHosts(kubeadm, ['c.example.com'], options),
+    );
+    const other = `${kubeadm}# owner's change\n`;
+    expect(memo.edit(where, other, hosts, options)).toBe(applyCorefileHosts(other, hosts, options));
+    const v6 = { ...options, relayIPs: [IP, IP6] };
+    expect(memo.edit(where, first, hosts, v6)).toBe(applyCorefileHosts(first, hosts, v6));
+    expect(memo.edit('kube-system/node-local-dns:Corefile', kubeadm, hosts, options)).toBe(first);
   });
 });

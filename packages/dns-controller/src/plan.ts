@@ -56,7 +56,11 @@ export type PlanConfig = Pick<
   | 'extraDirectives'
   | 'namespace'
   | 'relayService'
-> & { readonly confirmEmptyMs: number };
+> & {
+  readonly confirmEmptyMs: number;
+  /** The controller's memo of its last edits (see CorefileEditMemo). */
+  readonly editMemo?: CorefileEditMemo;
+};
 
 /** New data computed from the current data; undefined: nothing to change. */
 export type DataEdit = (data: ConfigMapData | undefined) => Record<string, string> | undefined;
@@ -118,11 +122,47 @@ export function configMapRef(t: ConfigMapTarget, uid?: string): ObjectRef {
   };
 }
 
+/**
+ * The last edit of each target. The edit is a pure function and idempotent, so the same
+ * hosts and options applied to the same text, or to the text that edit produced, give the
+ * same result: a reconcile that changes nothing (the watch event of our own write) does not
+ * edit a Corefile of 20,000 hosts again. The controller keeps one; plans without one edit.
+ */
+export class CorefileEditMemo {
+  private readonly last = new Map<
+    string,
+    { options: string; hosts: readonly string[]; text: string; edited: string }
+  >();
+
+  edit(
+    where: string,
+    text: string,
+    hosts: readonly string[],
+    options: CorefileEditOptions,
+  ): string {
+    const key = JSON.stringify([options.target, options.relayIPs, options.extraDirectives]);
+    const seen = this.last.get(where);
+    if (
+      seen !== undefined &&
+      seen.options === key &&
+      (text === seen.text || text === seen.edited) &&
+      seen.hosts.length === hosts.length &&
+      seen.hosts.every((h, i) => h === hosts[i])
+    ) {
+      return seen.edited;
+    }
+    const edited = applyCorefileHosts(text, hosts, options);
+    this.last.set(where, { options: key, hosts, text, edited });
+    return edited;
+  }
+}
+
 /** Edits the Corefile under `key`; a ConfigMap without that key cannot be edited. */
 export function corefileEdit(
   t: ConfigMapTarget,
   hosts: readonly string[],
   options: CorefileEditOptions,
+  memo?: CorefileEditMemo,
 ): DataEdit {
   return (data) => {
     const text = data?.[t.key];
@@ -132,7 +172,10 @@ export function corefileEdit(
         `ConfigMap ${t.namespace}/${t.name} has no key ${t.key}`,
       );
     }
-    const edited = applyCorefileHosts(text, hosts, options);
+    const edited =
+      memo === undefined
+        ? applyCorefileHosts(text, hosts, options)
+        : memo.edit(`${t.namespace}/${t.name}:${t.key}`, text, hosts, options);
     return edited === text ? undefined : { ...data, [t.key]: edited };
   };
 }
@@ -291,7 +334,7 @@ function planWrites(
       extraDirectives: config.extraDirectives,
     };
     for (const state of snapshot.corefiles) {
-      consider(state, corefileEdit(state.target, hosts, options), undefined);
+      consider(state, corefileEdit(state.target, hosts, options, config.editMemo), undefined);
     }
     if (snapshot.importTarget !== undefined) {
       consider(
