@@ -16,8 +16,10 @@
 //
 // Variants: the kubeadm Corefile as shipped (baseline); hairpin's edit of it with 10,000 exact
 // hosts and 100 wildcards (applyCorefileHosts: a hosts block and one template per family);
-// and, for comparison, the encoding of earlier versions, 1,000 `rewrite name exact` rules,
-// whose cost grows with the host count.
+// for comparison, the encoding of earlier versions, 1,000 `rewrite name exact` rules, whose
+// cost grows with the host count; and k3s's Corefile without and with hairpin's import-mode
+// templates for the same hosts (a coredns-custom *.override key), each ratio against its
+// own baseline.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findCoreDNS, startCoreDNS, type RunningCoreDNS } from '../packages/testing/src/coredns.ts';
 import { prepareCorefile } from '../packages/testing/src/coredns-prepare.ts';
-import { applyCorefileHosts } from '../packages/shared/src/index.ts';
+import { applyCorefileHosts, renderCorefileOverride } from '../packages/shared/src/index.ts';
 
 const env = (name: string, fallback: number): number => {
   const v = Number(process.env[name]);
@@ -42,12 +44,20 @@ const LEGACY_RULES = 1_000;
 const RELAY = 'hairpin-relay.hairpin.svc.cluster.local';
 
 /** hairpin's edit: EXACT exact hosts and WILDCARDS wildcards, 23-character names. */
-function hairpinCorefile(original: string): string {
-  const hosts = [
+function benchHosts(): string[] {
+  return [
     ...Array.from({ length: EXACT }, (_, i) => `h${String(i).padStart(5, '0')}.shop.example.com`),
     ...Array.from({ length: WILDCARDS }, (_, i) => `*.w${String(i).padStart(3, '0')}.example.com`),
   ];
-  return applyCorefileHosts(original, hosts, { target: RELAY, relayIPs: ['10.96.7.7'] });
+}
+
+function hairpinCorefile(original: string): string {
+  return applyCorefileHosts(original, benchHosts(), { target: RELAY, relayIPs: ['10.96.7.7'] });
+}
+
+/** Import mode: hairpin's templates for the same hosts (a coredns-custom *.override key). */
+function importOverride(): string {
+  return renderCorefileOverride(benchHosts(), { target: RELAY, relayIPs: ['10.96.7.7'] });
 }
 
 /** Earlier versions' encoding: one `rewrite name exact` rule per host. */
@@ -65,6 +75,13 @@ const baselineText = readFileSync(
       '../packages/testing/fixtures/corpus/corefiles/kubeadm-latest.Corefile',
       import.meta.url,
     ),
+  ),
+  'utf8',
+);
+
+const k3sText = readFileSync(
+  fileURLToPath(
+    new URL('../packages/testing/fixtures/corpus/corefiles/k3s.Corefile', import.meta.url),
   ),
   'utf8',
 );
@@ -87,8 +104,12 @@ const pin = (pid: number, cpu: number) => {
 
 const dir = mkdtempSync(join(tmpdir(), 'hairpin-dns-bench-'));
 const running: RunningCoreDNS[] = [];
-const start = async (corefile: string, cpu: number): Promise<RunningCoreDNS> => {
-  const c = await startCoreDNS({ corefile, env: { GOMAXPROCS: '1' } });
+const start = async (
+  corefile: string,
+  cpu: number,
+  files: Record<string, string> = {},
+): Promise<RunningCoreDNS> => {
+  const c = await startCoreDNS({ corefile, files, env: { GOMAXPROCS: '1' } });
   running.push(c);
   pin(c.pid, cpu);
   return c;
@@ -137,21 +158,45 @@ try {
   );
   const prepare = (text: string) =>
     prepareCorefile(text, { upstream: `127.0.0.1:${upstream.port}` });
+  // k3s's Corefile with its NodeHosts, and with hairpin's import-mode templates loaded
+  // through its `import /etc/coredns/custom/*.override` glob.
+  const k3sFiles = (override: string | undefined): Record<string, string> => ({
+    NodeHosts: '10.0.0.9 node-1\n',
+    ...(override === undefined ? {} : { 'custom/hairpin.override': override }),
+  });
   const texts = [
-    { name: 'baseline', text: baselineText },
+    { name: 'baseline', base: 'baseline', text: baselineText, files: {} as Record<string, string> },
     {
       name: `hairpin, ${EXACT} hosts + ${WILDCARDS} wildcards`,
+      base: 'baseline',
       text: hairpinCorefile(baselineText),
+      files: {},
     },
-    { name: `earlier rewrite rules, ${LEGACY_RULES} hosts`, text: legacyCorefile(baselineText) },
+    {
+      name: `earlier rewrite rules, ${LEGACY_RULES} hosts`,
+      base: 'baseline',
+      text: legacyCorefile(baselineText),
+      files: {},
+    },
+    { name: 'k3s baseline', base: 'k3s baseline', text: k3sText, files: k3sFiles(undefined) },
+    {
+      name: `k3s import mode, ${EXACT} hosts + ${WILDCARDS} wildcards`,
+      base: 'k3s baseline',
+      text: k3sText,
+      files: k3sFiles(importOverride()),
+    },
   ];
   const variants = [];
-  for (const t of texts) variants.push({ ...t, server: await start(prepare(t.text), 0) });
+  for (const t of texts) {
+    variants.push({ ...t, server: await start(prepare(t.text), 0, t.files) });
+  }
   console.log(
-    `dns-bench: cache misses per second in CoreDNS (one core), kubeadm Corefile; ${ROUNDS} rounds of ${DURATION} s, order rotating`,
+    `dns-bench: cache misses per second in CoreDNS (one core); ${ROUNDS} rounds of ${DURATION} s, order rotating`,
   );
   const qps = new Map<string, number[]>(variants.map((v) => [v.name, []]));
-  const ratios = new Map<string, number[]>(variants.slice(1).map((v) => [v.name, []]));
+  const ratios = new Map<string, number[]>(
+    variants.filter((v) => v.base !== v.name).map((v) => [v.name, []]),
+  );
   for (let round = 0; round < ROUNDS; round++) {
     const shift = round % variants.length;
     const order = [...variants.slice(shift), ...variants.slice(0, shift)];
@@ -168,9 +213,10 @@ try {
       result.set(v.name, dnsperf(v.server.port, names));
       rmSync(names);
     }
-    const base = result.get('baseline')!;
     for (const v of variants) qps.get(v.name)!.push(result.get(v.name)!);
-    for (const v of variants.slice(1)) ratios.get(v.name)!.push(result.get(v.name)! / base);
+    for (const v of variants) {
+      ratios.get(v.name)?.push(result.get(v.name)! / result.get(v.base)!);
+    }
     console.log(
       `round ${round + 1}: ${variants.map((v) => `${result.get(v.name)!.toFixed(0)}`).join(' / ')} qps`,
     );
@@ -178,12 +224,13 @@ try {
   const fmt = (x: { median: number; min: number; max: number }, digits: number) =>
     `${x.median.toFixed(digits)} [${x.min.toFixed(digits)}-${x.max.toFixed(digits)}]`;
   console.log('');
-  console.log('| Corefile | bytes | cache misses/s | ratio to baseline |');
+  console.log('| Corefile | bytes | cache misses/s | ratio to its baseline |');
   console.log('|---|---|---|---|');
   for (const v of variants) {
     const r = ratios.get(v.name);
+    const bytes = [v.text, ...Object.values(v.files)].reduce((n, t) => n + Buffer.byteLength(t), 0);
     console.log(
-      `| ${v.name} | ${Buffer.byteLength(v.text)} | ${fmt(stats(qps.get(v.name)!), 0)} | ${r === undefined ? '1' : `${fmt(stats(r), 3)}x`} |`,
+      `| ${v.name} | ${bytes} | ${fmt(stats(qps.get(v.name)!), 0)} | ${r === undefined ? '1' : `${fmt(stats(r), 3)}x`} |`,
     );
   }
 } finally {

@@ -1,4 +1,4 @@
-import { applyCorefileHosts, renderCorefileServerBlock } from '@hairpin/shared';
+import { applyCorefileHosts, renderCorefileOverride } from '@hairpin/shared';
 import { describe, expect, test } from 'vitest';
 import {
   buildClusterStatus,
@@ -53,7 +53,7 @@ const seen: ClusterObservation = {
     {
       target: config.importTarget!,
       role: 'import',
-      configMap: cm('hairpin.server', renderCorefileServerBlock(['a.example.com'], edit)),
+      configMap: cm('hairpin.override', renderCorefileOverride(['a.example.com'], edit)),
     },
   ],
   published: { data: { hosts: 'a.example.com\nb.example.com\n', relayIP: '10.96.0.50' } },
@@ -80,7 +80,7 @@ describe('buildClusterStatus', () => {
         in: [
           'hairpin/hairpin-hosts:hosts',
           'kube-system/coredns:Corefile',
-          'kube-system/coredns-custom:hairpin.server',
+          'kube-system/coredns-custom:hairpin.override',
         ],
         missingFrom: [],
         sources: [],
@@ -89,7 +89,7 @@ describe('buildClusterStatus', () => {
         host: 'b.example.com',
         state: 'managed',
         in: ['hairpin/hairpin-hosts:hosts', 'kube-system/coredns:Corefile'],
-        missingFrom: ['kube-system/coredns-custom:hairpin.server'],
+        missingFrom: ['kube-system/coredns-custom:hairpin.override'],
         sources: [],
       },
     ]);
@@ -160,12 +160,12 @@ describe('formatClusterStatus', () => {
       '\n  kubectl get --raw /api/v1/namespaces/hairpin/pods/pod-a:9090/proxy/status\n',
     );
     expect(text).toMatch(
-      /^b\.example\.com +managed +- +hairpin-hosts, kube-system\/coredns:Corefile; MISSING from kube-system\/coredns-custom:hairpin\.server$/m,
+      /^b\.example\.com +managed +- +hairpin-hosts, kube-system\/coredns:Corefile; MISSING from kube-system\/coredns-custom:hairpin\.override$/m,
     );
     expect(text).toMatch(/^- +rejected +Ingress shop\/huge \(30s ago\) +hostname is longer/m);
     expect(text).toMatch(/^kube-system\/coredns +Corefile +corefile +2 +2m ago +ok$/m);
     expect(text).toMatch(
-      /^kube-system\/coredns-custom +hairpin\.server +import +1 +- +incomplete: 1 hosts missing$/m,
+      /^kube-system\/coredns-custom +hairpin\.override +import +1 +- +incomplete: 1 hosts missing$/m,
     );
     expect(text).toMatch(
       /^kube-system\/gone +Corefile +corefile +0 +- +not-found: no such ConfigMap$/m,

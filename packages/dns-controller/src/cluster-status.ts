@@ -141,11 +141,15 @@ function errorText(err: unknown): string {
 }
 
 /**
- * The managed hosts a target ConfigMap key holds, found by the Corefile model (an import
- * key holds a server block of its own: a Corefile as it is).
+ * The managed hosts a target ConfigMap key holds, found by the Corefile model (an import key
+ * holds directives that CoreDNS imports into the root block: read it as such).
  */
-function targetHosts(text: string, config: ControllerConfig): string[] {
-  return managedCorefileHosts(text, {
+function targetHosts(
+  role: 'corefile' | 'import',
+  text: string,
+  config: ControllerConfig,
+): string[] {
+  return managedCorefileHosts(role === 'import' ? `.:53 {\n${text}\n}\n` : text, {
     target: config.relayFqdn,
     extraDirectives: config.extraDirectives,
   });
@@ -215,7 +219,7 @@ export function buildClusterStatus(
     return [...decoded.value.hosts];
   });
   for (const { target, role, configMap } of seen.targets) {
-    entry(target, role, configMap, (text) => targetHosts(text, config));
+    entry(target, role, configMap, (text) => targetHosts(role, text, config));
   }
 
   const managed: ClusterHost[] = [...holders.keys()].sort().map((host) => {

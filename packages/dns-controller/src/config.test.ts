@@ -24,26 +24,22 @@ test('import mode alone leaves the Corefile alone', () => {
   expect(c.importTarget).toEqual({
     namespace: 'kube-system',
     name: 'coredns-custom',
-    key: 'hairpin.server',
+    key: 'hairpin.override',
   });
   expect(
-    loadConfig(['--import-configmap', 'kube-system/coredns-custom:10-hairpin.server'], {})
+    loadConfig(['--import-configmap', 'kube-system/coredns-custom:10-hairpin.override'], {})
       .importTarget?.key,
-  ).toBe('10-hairpin.server');
+  ).toBe('10-hairpin.override');
 });
 
-test('import mode refuses a key that is not *.server, the old default .override included', () => {
-  for (const key of ['hairpin.override', 'hairpin', 'hairpin.server.bak']) {
+test('import mode refuses a key that is not *.override', () => {
+  for (const key of ['hairpin.server', 'hairpin', 'hairpin.override.bak']) {
     expect(() =>
       loadConfig(['--import-configmap', `kube-system/coredns-custom:${key}`], {}),
     ).toThrow(
-      new RegExp(`--import-configmap: key ${key.replaceAll('.', '\\.')} must end in \\.server`),
+      new RegExp(`--import-configmap: key ${key.replaceAll('.', '\\.')} must end in \\.override`),
     );
   }
-  // The message says why .override no longer works.
-  expect(() =>
-    loadConfig(['--import-configmap', 'kube-system/coredns-custom:hairpin.override'], {}),
-  ).toThrow(/an \.override key is imported into the root block/);
 });
 
 test('helpers', () => {

@@ -67,7 +67,7 @@ export const CONTROLLER_FLAGS: readonly FlagSpec[] = [
   {
     name: 'import-configmap',
     arg: 'NAMESPACE/NAME[:KEY]',
-    help: 'import mode (k3s, AKS): write only this *.server key (default hairpin.server)',
+    help: 'import mode (k3s, AKS): write only this *.override key (default hairpin.override)',
   },
   {
     name: 'sources',
@@ -184,14 +184,13 @@ export function loadConfig(
   const importSpec = flagValue(flags, 'import-configmap');
   let importTarget: ConfigMapTarget | undefined;
   if (importSpec !== undefined) {
-    const t = parseTarget(importSpec, 'hairpin.server');
+    const t = parseTarget(importSpec, 'hairpin.override');
     if (typeof t === 'string') problems.push(`--import-configmap ${t}`);
-    else if (!t.key.endsWith('.server')) {
-      // k3s and AKS import *.server keys at the top level of the Corefile (hairpin's own
-      // server block); *.override keys go into the root block, where a second `hosts`
-      // (k3s has one) stops CoreDNS.
+    else if (!t.key.endsWith('.override')) {
+      // k3s and AKS import *.override keys into the root block; *.server keys at the top
+      // level of the Corefile, where the managed templates are not valid.
       problems.push(
-        `--import-configmap: key ${t.key} must end in .server (hairpin writes a server block of its own; an .override key is imported into the root block, which on k3s already has the one "hosts" CoreDNS allows)`,
+        `--import-configmap: key ${t.key} must end in .override (imported into the root block; .server keys are imported at the top level, where hairpin's templates are not valid)`,
       );
     } else importTarget = t;
   }

@@ -207,8 +207,8 @@ describe('planReconcile', () => {
       expect(emptied.writes.map((w) => [w.target.name, w.data['Corefile']])).toEqual([
         ['coredns', kubeadm],
       ]);
-      // Import mode too: the key and an earlier version's key both go.
-      const target = { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.server' };
+      // Import mode too: the key goes, the owner's keys stay.
+      const target = { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.override' };
       const imported = planReconcile(
         snapshot({
           services,
@@ -216,7 +216,6 @@ describe('planReconcile', () => {
           importTarget: {
             target,
             configMap: cm({
-              'hairpin.server': 'x',
               'hairpin.override': `${rule('a.example.com')}\n`,
               'other.server': 'y',
             }),
@@ -364,7 +363,7 @@ describe('planReconcile', () => {
   });
 
   describe('import mode', () => {
-    const target = { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.server' };
+    const target = { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.override' };
     const cfg = config(['--import-configmap', 'kube-system/coredns-custom']);
     const plan = (configMap: ReturnType<typeof cm> | undefined, hosts: string[]) =>
       planReconcile(
@@ -377,56 +376,39 @@ describe('planReconcile', () => {
         cfg,
         0,
       );
+    const imported = (key: string | undefined) =>
+      key === undefined ? undefined : `.:53 {\n${key}\n}\n`;
 
-    test('the .server key is created with a server block of its own, removed when empty', () => {
+    test('the .override key is created with the templates, removed when empty', () => {
       const created = plan(undefined, ['shop.example.com', '*.apps.example.com']);
       expect(created.writes[0]).toMatchObject({ target, create: { labels: {} } });
       const data = created.writes[0]!.data;
-      expect(Object.keys(data)).toEqual(['hairpin.server']);
-      const block = data['hairpin.server']!;
-      // One server block for the managed zones, which CoreDNS picks by zone; all of it ours.
-      expect(parseCorefile(block).blocks.map((b) => b.keys)).toEqual([
-        ['apps.example.com', 'shop.example.com'],
-      ]);
-      expect(managed(block)).toEqual(['*.apps.example.com', 'shop.example.com']);
-      expect(block).toContain(`\n${hostsBlock(['shop.example.com'])}\n`);
-      expect(block.split('\n').filter((l) => l !== '' && !l.endsWith(M))).toEqual([]);
+      expect(Object.keys(data)).toEqual(['hairpin.override']);
+      const key = data['hairpin.override']!;
+      expect(managed(imported(key))).toEqual(['*.apps.example.com', 'shop.example.com']);
+      expect(key).not.toContain('hosts');
+      expect(key.split('\n').filter((l) => l !== '' && !l.endsWith(M))).toEqual([]);
       // Planned again from what was written: nothing to do.
       expect(plan(cm(data), ['shop.example.com', '*.apps.example.com']).writes).toEqual([
         expect.objectContaining({ target: expect.objectContaining({ name: 'hairpin-hosts' }) }),
       ]);
-
-      const emptied = plan(cm({ 'hairpin.server': block, 'other.server': 'y' }), []);
+      const emptied = plan(cm({ 'hairpin.override': key, 'other.server': 'y' }), []);
       expect(emptied.writes[0]!.data).toEqual({ 'other.server': 'y' });
     });
 
-    test("an earlier version's hairpin.override key is removed, with hosts or without", () => {
+    test("an earlier version's rewrite rules in the key are replaced; the owner's keys stay", () => {
       const legacy = `${rule('shop.example.com')}\n`;
-      const withHosts = plan(cm({ 'hairpin.override': legacy, 'log.override': 'log\n' }), [
+      const planned = plan(cm({ 'hairpin.override': legacy, 'log.override': 'log\n' }), [
         'shop.example.com',
       ]);
-      const data = withHosts.writes[0]!.data;
-      expect(Object.keys(data).sort()).toEqual(['hairpin.server', 'log.override']);
-      expect(data['log.override']).toBe('log\n');
-      expect(managed(data['hairpin.server'])).toEqual(['shop.example.com']);
-      // Only the legacy key left (the new one already right): it still goes.
-      const stale = plan(cm({ ...data, 'hairpin.override': legacy }), ['shop.example.com']);
-      expect(stale.writes[0]!.data).toEqual(data);
-      expect(plan(cm({ 'hairpin.override': legacy }), []).writes[0]!.data).toEqual({});
-    });
-
-    test('zones another .server key serves are left out (two blocks for one zone stop CoreDNS)', () => {
-      const other = 'shop.example.com {\n    forward . 10.0.0.53\n}\n';
-      const planned = plan(cm({ 'corp.server': other }), ['shop.example.com', 'api.example.com']);
       const data = planned.writes[0]!.data;
-      expect(data['corp.server']).toBe(other);
-      expect(managed(data['hairpin.server'])).toEqual(['api.example.com']);
-      // The edit re-applied to a fresh read (after a 409) sees the owner's keys as they are then.
-      const edit = importEdit('hairpin.server', ['shop.example.com', 'api.example.com'], {
-        target: RELAY,
-        relayIPs: [IP],
-      });
-      expect(managed(edit({})!['hairpin.server'])).toEqual(['api.example.com', 'shop.example.com']);
+      expect(Object.keys(data).sort()).toEqual(['hairpin.override', 'log.override']);
+      expect(data['log.override']).toBe('log\n');
+      expect(data['hairpin.override']).not.toContain('rewrite');
+      expect(managed(imported(data['hairpin.override']))).toEqual(['shop.example.com']);
+      expect(
+        importEdit('hairpin.override', [], { target: RELAY })({ 'hairpin.override': legacy }),
+      ).toEqual({});
     });
   });
 });
@@ -435,50 +417,37 @@ describe('import mode on the real k3s layout (coredns-custom)', () => {
   // k3s's Corefile imports *.override inside the root block and *.server at the top level.
   const k3s = corpus('k3s.Corefile');
   const hosts = ['*.apps.example.com', 'shop.example.com'];
-  const server = planReconcile(
+  const override = planReconcile(
     snapshot({
       corefiles: [],
       importTarget: {
-        target: { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.server' },
+        target: { namespace: 'kube-system', name: 'coredns-custom', key: 'hairpin.override' },
         configMap: undefined,
       },
       ingresses: [ingress('shop', hosts)],
     }),
     config(['--import-configmap', 'kube-system/coredns-custom']),
     0,
-  ).writes[0]!.data['hairpin.server']!;
+  ).writes[0]!.data['hairpin.override']!;
 
-  test('.server content, imported where k3s imports it, is a server block of its own', () => {
-    const imported = k3s.replace('import /etc/coredns/custom/*.server\n', server);
-    expect(imported).not.toBe(k3s);
-    const parsed = parseCorefile(imported);
-    expect(parsed.blocks.map((b) => b.keys)).toEqual([
-      ['.:53'],
-      ['apps.example.com', 'shop.example.com'],
-    ]);
-    expect(managed(imported)).toEqual(hosts);
-    // The root block (with k3s's own NodeHosts `hosts`) is untouched.
-    expect(
-      imported.startsWith(k3s.slice(0, k3s.indexOf('import /etc/coredns/custom/*.server'))),
-    ).toBe(true);
-    expect(findRootBlock(parsed).directives.filter((d) => d.name === 'hosts')).toHaveLength(1);
-  });
-
-  test('the same block where k3s imports *.override is not valid there: .override is refused', () => {
+  test('.override content, imported where k3s imports it, is valid in the root block beside its hosts', () => {
     const imported = k3s.replace(
       '    import /etc/coredns/custom/*.override\n',
-      server.replace(/^(?=.)/gm, '    '),
+      override.replace(/^(?=.)/gm, '    '),
     );
-    // Inside the root block its zones line reads as a directive: CoreDNS would not start.
-    // (Nor would it with hosts entries there: k3s's root block already has the one `hosts`
-    // CoreDNS allows.)
-    expect(() => parseCorefile(imported)).toThrow(
-      /^Corefile:\d+ - Error during parsing: Unknown directive 'apps\.example\.com'$/,
-    );
-    expect(findRootBlock(parseCorefile(k3s)).directives.map((d) => d.name)).toContain('hosts');
+    expect(imported).not.toBe(k3s);
+    const root = findRootBlock(parseCorefile(imported));
+    expect(root.directives.filter((d) => d.name === 'hosts')).toHaveLength(1);
+    expect(root.directives.filter((d) => d.name === 'template')).toHaveLength(2);
+    expect(managed(imported)).toEqual(hosts);
+  });
+
+  test('the same lines where k3s imports *.server are not valid there: .server is refused', () => {
+    const imported = k3s.replace('import /etc/coredns/custom/*.server\n', override);
+    expect(() => parseCorefile(imported)).toThrow(/^Corefile:\d+ - /);
     expect(() =>
-      loadConfig(['--import-configmap', 'kube-system/coredns-custom:hairpin.override'], {}),
-    ).toThrow(/key hairpin\.override must end in \.server/);
+      loadConfig(['--import-configmap', 'kube-system/coredns-custom:hairpin.server'], {}),
+    ).toThrow(/key hairpin\.server must end in \.override/);
   });
 });
 

@@ -8,7 +8,7 @@ import {
   HairpinError,
   HOSTS_CONFIGMAP_NAME,
   managedCorefileHosts,
-  renderCorefileServerBlock,
+  renderCorefileOverride,
   type CorefileEditOptions,
   type ObjectRef,
 } from '@hairpin/shared';
@@ -180,30 +180,21 @@ export function corefileEdit(
   };
 }
 
-/** Earlier versions' import key (rewrite lines imported into the root block): removed. */
-export const LEGACY_IMPORT_KEY = 'hairpin.override';
-
 /**
- * Import mode: the key holds hairpin's own server block (renderCorefileServerBlock), without
- * the zones that the ConfigMap's other `*.server` keys serve; no hosts, no key. The key of
- * earlier versions goes.
+ * Import mode: the key holds the managed hosts as `template`s (renderCorefileOverride),
+ * replacing whatever an earlier version wrote there; no hosts, no key.
  */
 export function importEdit(
   key: string,
   hosts: readonly string[],
   options: CorefileEditOptions,
 ): DataEdit {
+  const content = renderCorefileOverride(hosts, options);
   return (data) => {
-    const others = Object.entries(data ?? {})
-      .filter(([k]) => k !== key && k.endsWith('.server'))
-      .map(([, v]) => v);
-    const content = renderCorefileServerBlock(hosts, { ...options, others });
-    const legacy = key !== LEGACY_IMPORT_KEY && data?.[LEGACY_IMPORT_KEY] !== undefined;
-    if ((data?.[key] ?? '') === content && !legacy) return undefined;
+    if ((data?.[key] ?? '') === content) return undefined;
     const next = { ...data };
     if (content === '') delete next[key];
     else next[key] = content;
-    if (legacy) delete next[LEGACY_IMPORT_KEY];
     return next;
   };
 }

@@ -6,7 +6,7 @@ import { afterEach, expect, test } from 'vitest';
 import { cleanup } from '../src/cleanup.ts';
 import { loadConfig } from '../src/config.ts';
 import { ConfigMapWriter } from '../src/configmap-writer.ts';
-import { renderCorefileServerBlock } from '@hairpin/shared';
+import { renderCorefileOverride } from '@hairpin/shared';
 import { corednsConfigMap, EDIT, kubeadmCorefile, rule, withHosts } from './harness.ts';
 
 const fakes: FakeApiServer[] = [];
@@ -95,15 +95,14 @@ test('cleanup retries a 409 by re-reading, and removes every rule', async () => 
   expect(data(fake)['Corefile']).toBe(broken);
 });
 
-test("cleanup in import mode removes hairpin.server and an earlier version's hairpin.override", async () => {
+test('cleanup in import mode removes hairpin.override, whatever version wrote it', async () => {
   const { fake, writer } = await setup();
   const owner = { 'log.override': 'log\n', 'corp.server': 'corp.example.com {\n    whoami\n}\n' };
   fake.create({
     ...corednsConfigMap('', 'coredns-custom'),
     data: {
       ...owner,
-      'hairpin.server': renderCorefileServerBlock(['a.example.com'], EDIT),
-      'hairpin.override': `${rule('a.example.com')}\n`,
+      'hairpin.override': `${renderCorefileOverride(['a.example.com'], EDIT)}${rule('b.example.com')}\n`,
     },
   });
   const config = loadConfig(['--import-configmap', 'kube-system/coredns-custom'], {});

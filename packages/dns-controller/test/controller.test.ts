@@ -302,19 +302,19 @@ describe('targets', () => {
     );
   });
 
-  test('import mode writes only coredns-custom hairpin.server and leaves the Corefile alone', async () => {
+  test('import mode writes only coredns-custom hairpin.override and leaves the Corefile alone', async () => {
     const h = await start(['--import-configmap', 'kube-system/coredns-custom']);
     h.fake.create(corednsConfigMap());
     h.fake.create(relayService());
     h.fake.create(ingress('shop', ['shop.example.com', '*.apps.example.com']));
-    await waitFor(() => h.corefile('coredns-custom', 'hairpin.server') !== undefined);
-    const block = h.corefile('coredns-custom', 'hairpin.server')!;
-    expect(managedIn(block)).toEqual(['*.apps.example.com', 'shop.example.com']);
-    expect(block).toContain(`\n${hostsBlockLines('    ', ['shop.example.com']).join('\n')}\n`);
-    expect(block).toContain(`answer "{{ .Name }} 30 IN A ${RELAY_IP}" # managed by hairpin\n`);
+    await waitFor(() => h.corefile('coredns-custom', 'hairpin.override') !== undefined);
+    const key = h.corefile('coredns-custom', 'hairpin.override')!;
+    expect(managedIn(`.:53 {\n${key}}\n`)).toEqual(['*.apps.example.com', 'shop.example.com']);
+    expect(key).toContain(`match ^(?:shop\\.example\\.com)\\.$ # managed by hairpin\n`);
+    expect(key).toContain(`answer "{{ .Name }} 30 IN A ${RELAY_IP}" # managed by hairpin\n`);
     expect(h.corefile()).toBe(kubeadmCorefile);
     const custom = h.fake.get('v1', 'ConfigMap', 'kube-system', 'coredns-custom')!;
-    expect(Object.keys(custom['data'] as Record<string, string>)).toEqual(['hairpin.server']);
+    expect(Object.keys(custom['data'] as Record<string, string>)).toEqual(['hairpin.override']);
   });
 
   test('a dual-stack relay Service: each name answers both of its ClusterIPs', async () => {
@@ -329,7 +329,7 @@ describe('targets', () => {
     await waitFor(() => h.published()?.['relayIP'] === RELAY_IP);
   });
 
-  test("import mode replaces an earlier version's hairpin.override key, keeping the owner's keys", async () => {
+  test("import mode replaces an earlier version's rules in hairpin.override, keeping the owner's keys", async () => {
     const h = await start(['--import-configmap', 'kube-system/coredns-custom']);
     const custom = {
       'hairpin.override': `${rule('shop.example.com')}\n`,
@@ -339,15 +339,15 @@ describe('targets', () => {
     h.fake.create({ ...corednsConfigMap('', 'coredns-custom'), data: custom });
     h.fake.create(relayService());
     h.fake.create(ingress('shop', ['shop.example.com']));
-    await waitFor(() => h.corefile('coredns-custom', 'hairpin.server') !== undefined);
+    await waitFor(() => !h.corefile('coredns-custom', 'hairpin.override')!.includes('rewrite'));
     const data = h.fake.get('v1', 'ConfigMap', 'kube-system', 'coredns-custom')!['data'] as Record<
       string,
       string
     >;
-    expect(Object.keys(data).sort()).toEqual(['corp.server', 'hairpin.server', 'log.override']);
+    expect(Object.keys(data).sort()).toEqual(['corp.server', 'hairpin.override', 'log.override']);
     expect(data['log.override']).toBe(custom['log.override']);
     expect(data['corp.server']).toBe(custom['corp.server']);
-    expect(managedIn(data['hairpin.server'])).toEqual(['shop.example.com']);
+    expect(managedIn(`.:53 {\n${data['hairpin.override']}}\n`)).toEqual(['shop.example.com']);
   });
 
   test('Gateway API CRDs that appear at runtime are found and watched', async () => {

@@ -138,19 +138,27 @@ export function wildcardTemplates(
   wildcards: readonly string[],
 ): BlockLines[] {
   if (wildcards.length === 0) return [];
-  const match = marked(`match ${wildcardsRegex(wildcards)}`);
-  const family = (type: 'A' | 'AAAA', ip: string | undefined): BlockLines => ({
+  const matches = [marked(`match ${wildcardsRegex(wildcards)}`)];
+  return [family('A', relay.v4, matches), family('AAAA', relay.v6, matches)];
+}
+
+/** A `template` for one family: the relay's address, or an empty NOERROR without one. */
+function family(
+  type: 'A' | 'AAAA',
+  ip: string | undefined,
+  matches: readonly string[],
+): BlockLines {
+  return {
     open: marked(`template IN ${type} {`),
     body: [
-      match,
+      ...matches,
       marked(
         ip === undefined ? 'rcode NOERROR' : `answer "{{ .Name }} ${MANAGED_TTL} IN ${type} ${ip}"`,
       ),
       marked('fallthrough'),
     ],
     close: marked('}'),
-  });
-  return [family('A', relay.v4), family('AAAA', relay.v6)];
+  };
 }
 
 /** The reverse-lookup name of an address (in-addr.arpa, or ip6.arpa nibbles). */
@@ -203,59 +211,36 @@ export function indentBlock(block: BlockLines, indent: string, step: string): st
   ];
 }
 
-/** Server-block key of a zone hairpin serves in import mode (no port: the default one). */
-function zoneOf(host: string): string {
-  return host.startsWith('*.') ? host.slice(2) : host;
+/**
+ * The regex for a set of exact names (import mode, where no `hosts` can be added): one
+ * alternation of escaped literals, which Go's regexp compiles to a prefix-factored,
+ * one-pass automaton, so a name that is not managed fails after a few characters.
+ */
+export function exactsRegex(names: readonly string[]): string {
+  return `^(?:${names.map((n) => n.replaceAll('.', '\\.')).join('|')})\\.$`;
+}
+
+const EXACTS_REGEX = /^\^\(\?:((?:[a-z0-9-]+(?:\\\.[a-z0-9-]+)*\|?)+)\)\\\.\$$/;
+
+/** The exact hosts a regex of ours stands for; undefined: not of our form. */
+export function exactsOfRegex(regex: string): string[] | undefined {
+  const m = EXACTS_REGEX.exec(regex);
+  if (m === null) return undefined;
+  return m[1]!.split('|').map((name) => name.replaceAll('\\.', '.'));
 }
 
 /**
- * Import mode (k3s / AKS `coredns-custom`, a `*.server` key, imported at the top level of
- * the Corefile): one server block whose zones are the managed names (wildcards: their
- * parent), chosen by CoreDNS by zone (a map lookup), not tried in turn. Names under them
- * that are not managed (`_acme-challenge.shop.example.com`, other types of a wildcard's
- * names) go on to the same upstream as the root block's (`forward . /etc/resolv.conf`).
- * Zones already served by another server block (`taken`: a second block for one zone
- * stops CoreDNS at start) are left out, with their hosts.
+ * Import mode (k3s / AKS `coredns-custom`, an `*.override` key, imported into the root
+ * block, which on k3s already has the one `hosts` CoreDNS allows): one `template` per
+ * address family, matching the exact names with one regex and the wildcards with another,
+ * answering the relay's address (or, for a family the relay lacks, an empty NOERROR).
  */
-export function importServerBlock(
-  hosts: readonly string[],
-  relay: RelayAddresses,
-  taken: ReadonlySet<string> = new Set(),
-): string {
-  const served = hosts.filter((h) => !taken.has(zoneOf(h)));
-  if (served.length === 0) return '';
-  const zones = [...new Set(served.map(zoneOf))].sort();
-  const keyLines: string[] = [];
-  let line = '';
-  for (const zone of zones) {
-    if (line !== '' && line.length + 1 + zone.length > MAX_ENTRY_LINE) {
-      keyLines.push(marked(`${line},`));
-      line = '';
-    }
-    line += line === '' ? zone : ` ${zone}`;
-  }
-  keyLines.push(marked(`${line} {`));
-  const { exact, wildcards } = splitHosts(served);
-  const step = '    ';
-  const body = [
-    ...(exact.length === 0 ? [] : indentBlock(hostsBlock(relay, exact), step, step)),
-    ...wildcardTemplates(relay, wildcards).flatMap((t) => indentBlock(t, step, step)),
-    `${step}${marked('forward . /etc/resolv.conf')}`,
-    `${step}${marked(`cache ${MANAGED_TTL}`)}`,
-    `${step}${marked('errors')}`,
+export function importTemplates(relay: RelayAddresses, hosts: readonly string[]): BlockLines[] {
+  const { exact, wildcards } = splitHosts(hosts);
+  if (exact.length === 0 && wildcards.length === 0) return [];
+  const matches = [
+    ...(exact.length === 0 ? [] : [marked(`match ${exactsRegex(exact)}`)]),
+    ...(wildcards.length === 0 ? [] : [marked(`match ${wildcardsRegex(wildcards)}`)]),
   ];
-  return [
-    `# The names hairpin sends to its relay (docs/dns-controller.md). ${MANAGED_MARKER}`,
-    ...keyLines,
-    ...body,
-    marked('}'),
-    '',
-  ].join('\n');
-}
-
-/** A server-block key's zone as CoreDNS compares them: lower case, no dot, scheme or port. */
-export function zoneOfKey(key: string): string {
-  const rest = key.toLowerCase().replace(/^[a-z0-9+.-]+:\/\//, '');
-  const zone = rest.replace(/:\d+$/, '').replace(/\.$/, '');
-  return zone === '' ? '.' : zone;
+  return [family('A', relay.v4, matches), family('AAAA', relay.v6, matches)];
 }

@@ -8,7 +8,7 @@ import {
   findRootBlock,
   managedCorefileHosts,
   parseCorefile,
-  renderCorefileServerBlock,
+  renderCorefileOverride,
   tokenizeCorefile,
 } from './corefile.ts';
 import { HairpinError } from './errors.ts';
@@ -464,18 +464,33 @@ describe('recognition, migration and placement', () => {
     );
   });
 
-  test('import mode renders a server block of its own, without zones served elsewhere', () => {
-    const out = renderCorefileServerBlock(['b.example.com', 'a.example.com', '*.c.example.com'], {
-      ...opts,
-      others: ['a.example.com:53 {\n  forward . 10.0.0.1\n}\n', 'not { a corefile'],
-    });
-    expect(parseCorefile(out).blocks.map((b) => b.keys)).toEqual([
-      ['b.example.com', 'c.example.com'],
-    ]);
-    expect(managedCorefileHosts(out, opts)).toEqual(['*.c.example.com', 'b.example.com']);
-    expect(out).toContain(`forward . /etc/resolv.conf ${M}`);
-    expect(out.split('\n').filter((l) => l !== '' && !l.endsWith(M))).toEqual([]);
-    expect(renderCorefileServerBlock([], opts)).toBe('');
+  test('import mode renders templates for the root block (no hosts: k3s has its own)', () => {
+    const out = renderCorefileOverride(['b.example.com', 'a.example.com', '*.c.example.com'], opts);
+    expect(out).toBe(
+      [
+        `template IN A { ${M}`,
+        `    match ^(?:a\\.example\\.com|b\\.example\\.com)\\.$ ${M}`,
+        `    match ^[^.]+\\.(?:c\\.example\\.com)\\.$ ${M}`,
+        `    answer "{{ .Name }} 30 IN A ${IP}" ${M}`,
+        `    fallthrough ${M}`,
+        `} ${M}`,
+        `template IN AAAA { ${M}`,
+        `    match ^(?:a\\.example\\.com|b\\.example\\.com)\\.$ ${M}`,
+        `    match ^[^.]+\\.(?:c\\.example\\.com)\\.$ ${M}`,
+        `    rcode NOERROR ${M}`,
+        `    fallthrough ${M}`,
+        `} ${M}`,
+        '',
+      ].join('\n'),
+    );
+    // Imported into a root block, it is read back as those hosts, with or without comments.
+    const imported = `.:53 {\n${out}    forward . 1.1.1.1\n}\n`;
+    const hosts = ['*.c.example.com', 'a.example.com', 'b.example.com'];
+    expect(managedCorefileHosts(imported, opts)).toEqual(hosts);
+    expect(managedCorefileHosts(imported.replaceAll(` ${M}`, ''), opts)).toEqual(hosts);
+    expect(applyCorefileHosts(imported, [], opts)).toBe('.:53 {\n    forward . 1.1.1.1\n}\n');
+    expect(renderCorefileOverride(['a.example.com'], opts)).not.toContain('^[^.]+');
+    expect(renderCorefileOverride([], opts)).toBe('');
   });
 
   test('tokenizeCorefile gives CoreDNS tokens', () => {

@@ -20,14 +20,14 @@ import { ErrorCodes, HairpinError } from './errors.ts';
 import { LEGACY_MARKER, MANAGED_MARKER } from './markers.ts';
 import {
   hostsBlock,
-  importServerBlock,
+  exactsOfRegex,
+  importTemplates,
   indentBlock,
   NO_HOSTS_FILE,
   relayAddresses,
   splitHosts,
   wildcardsOfRegex,
   wildcardTemplates,
-  zoneOfKey,
   allEntryLines,
   marked,
   MANAGED_TTL,
@@ -309,11 +309,15 @@ class Recognizer {
 
   template(d: Directive): void {
     const texts = d.tokens.map((t) => t.text);
-    const at = texts.indexOf('match');
-    const wildcards = at === -1 ? undefined : wildcardsOfRegex(texts[at + 1] ?? '');
+    // Our regexes: wildcards (`^[^.]+\.(?:...)\.$`) and, in import mode, exact names.
+    const matched = texts.flatMap((t, i) =>
+      texts[i - 1] === 'match' ? [wildcardsOfRegex(t) ?? exactsOfRegex(t)] : [],
+    );
+    const ours = matched.length > 0 && matched.every((m) => m !== undefined);
     const relayPtr = texts.some((t) => t.endsWith(` PTR ${this.target}.`));
-    if (wildcards === undefined && !relayPtr && !this.markedFirstLine(d)) return;
-    this.whole(d, wildcards ?? [], 'a template of hairpin');
+    if (!ours && !relayPtr && !this.markedFirstLine(d)) return;
+    const hosts = ours ? matched.flatMap((m) => m ?? []) : [];
+    this.whole(d, hosts, 'a template of hairpin');
   }
 
   /** Ours whole, or the owner's with some entry lines of ours; returns the owner's. */
@@ -783,27 +787,20 @@ export function managedCorefileHosts(text: string, options: CorefileEditOptions)
 }
 
 /**
- * Content for an import-mode key (k3s / AKS `coredns-custom`, a `*.server` key): one
- * server block for the managed names (./corefile-encoding.ts, importServerBlock), without
- * the zones that `others` (the other `*.server` keys' Corefiles) already serve. No hosts:
- * empty.
+ * Content for an import-mode key (k3s / AKS `coredns-custom`, `hairpin.override`, imported
+ * into the root block): the managed hosts as `template`s (./corefile-encoding.ts,
+ * importTemplates), each line with the marker. No hosts: empty.
  */
-export function renderCorefileServerBlock(
+export function renderCorefileOverride(
   hosts: readonly string[],
-  options: CorefileEditOptions & { readonly others?: readonly string[] },
+  options: CorefileEditOptions,
 ): string {
+  validTarget(options.target);
   const wanted = validHosts(hosts);
   if (wanted.length === 0) return '';
-  const taken = new Set<string>();
-  for (const other of options.others ?? []) {
-    try {
-      const parsed = parseCorefile(other, { extraDirectives: options.extraDirectives ?? [] });
-      for (const block of parsed.blocks) for (const key of block.keys) taken.add(zoneOfKey(key));
-    } catch {
-      // A key CoreDNS cannot parse stops it whatever we write; it is the owner's to fix.
-    }
-  }
-  return importServerBlock(wanted, relayAddresses(options.relayIPs ?? []), taken);
+  const relay = relayAddresses(options.relayIPs ?? []);
+  const lines = importTemplates(relay, wanted).flatMap((t) => indentBlock(t, '', '    '));
+  return `${lines.join('\n')}\n`;
 }
 
 /**

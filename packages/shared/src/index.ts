@@ -18,7 +18,7 @@ export {
   type ParsedCorefile,
   type ServerBlock,
   managedCorefileHosts,
-  renderCorefileServerBlock,
+  renderCorefileOverride,
   tokenizeCorefile,
   type CorefileEditOptions,
   type CorefileToken,

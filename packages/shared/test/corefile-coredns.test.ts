@@ -4,7 +4,7 @@
 // wildcard, mixed case) must answer the relay's address under the name asked, with a TTL of
 // at most 30 s and no address of the other family; every other name (public, subnames,
 // cluster Services, reverse) must answer exactly as before; after removal, everything as
-// before. The same for the import mode (k3s's coredns-custom `*.server` glob) and for
+// before. The same for the import mode (k3s's coredns-custom `*.override` glob) and for
 // node-local-dns in front of a cluster CoreDNS.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
@@ -21,7 +21,7 @@ import {
   type RunningCoreDNS,
   type StubUpstream,
 } from '@hairpin/testing';
-import { applyCorefileHosts, renderCorefileServerBlock } from '../src/index.ts';
+import { applyCorefileHosts, renderCorefileOverride } from '../src/index.ts';
 
 const RELAY_FQDN = 'hairpin-relay.hairpin.svc.cluster.local';
 const RELAY_IP = '10.96.7.7';
@@ -209,39 +209,27 @@ describeWithCoreDNS('CoreDNS judges every edit of the corpus', () => {
     }
   });
 
-  test("import mode: k3s's *.server glob loads hairpin's server block; nothing else changes", async () => {
+  test("import mode: k3s's *.override glob loads hairpin's templates into its root block; nothing else changes", async () => {
     const k3s = corefiles().find((f) => f.name === 'corefiles/k3s.Corefile')!;
-    const nodeHosts = '10.0.0.9 node-1\n';
-    // A stub domain of the owner's, in another *.server key: its zone is left out.
-    const owners = 'api.example.com:53 {\n    forward . UPSTREAM\n}\n';
-    const files = (hairpin: string | undefined) => ({
-      NodeHosts: nodeHosts,
-      'custom/stub.server': prepareCorefile(owners, { upstream: upstream.address }),
-      ...(hairpin === undefined
-        ? {}
-        : { 'custom/hairpin.server': prepareCorefile(hairpin, { upstream: upstream.address }) }),
-    });
-    const serverBlock = renderCorefileServerBlock([...MANAGED, 'api.example.com'], {
-      ...options,
-      others: [owners],
-    });
-    expect(serverBlock).not.toMatch(/^api\.example\.com/m);
+    const files = { NodeHosts: '10.0.0.9 node-1\n', 'custom/log.override': 'log\n' };
     const questions = [...OTHER_QUESTIONS, q('node-1')];
-
     const corefile = prepareCorefile(k3s.text, { upstream: upstream.address });
-    const dns = await startCoreDNS({ corefile, files: files(undefined) });
+    const dns = await startCoreDNS({ corefile, files });
     try {
       const before = await ask(dns, questions);
       expect(before.at(-1)).toBe('NOERROR [node-1. A 10.0.0.9]');
-      dns.writeFile('custom/hairpin.server', files(serverBlock)['custom/hairpin.server']!);
+      dns.writeFile('custom/hairpin.override', renderCorefileOverride(MANAGED, options));
       await dns.reload();
       for (const question of MANAGED_QUESTIONS) {
         expectRelay(await dns.query(question.name, question.type), question, RELAY_IP);
       }
-      for (const question of MANAGED_AAAA) {
+      for (const question of MANAGED_AAAA.filter((x) => x.type === 'AAAA')) {
         const a = await dns.query(question.name, question.type);
         expect([a.rcode, a.answers]).toEqual(['NOERROR', []]);
       }
+      expect(await ask(dns, questions)).toEqual(before);
+      dns.writeFile('custom/hairpin.override', renderCorefileOverride([], options));
+      await dns.reload();
       expect(await ask(dns, questions)).toEqual(before);
     } finally {
       await dns.stop();
