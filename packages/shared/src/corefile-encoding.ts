@@ -161,40 +161,6 @@ function family(
   };
 }
 
-/** The reverse-lookup name of an address (in-addr.arpa, or ip6.arpa nibbles). */
-function reverseName(ip: string): string {
-  if (isIP(ip) === 4) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
-  const groups = ip.split('::');
-  const head = groups[0] === '' ? [] : groups[0]!.split(':');
-  const tail = groups.length > 1 && groups[1] !== '' ? groups[1]!.split(':') : [];
-  const full = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
-  const hex = full.map((g) => g.padStart(4, '0')).join('');
-  return `${[...hex].reverse().join('.')}.ip6.arpa`;
-}
-
-/**
- * For a block whose own `hosts` (no `no_reverse`) now holds the relay's address: its PTR,
- * answered as the cluster's `kubernetes` plugin answers it (the relay Service's name)
- * before the `hosts` plugin would answer it with a managed name.
- */
-export function relayPtrTemplates(relay: RelayAddresses, fqdn: string): BlockLines[] {
-  return [relay.v4, relay.v6].flatMap((ip) =>
-    ip === undefined
-      ? []
-      : [
-          {
-            open: marked('template IN PTR {'),
-            body: [
-              marked(`match ^${reverseName(ip).replaceAll('.', '\\.')}\\.$`),
-              marked(`answer "{{ .Name }} ${MANAGED_TTL} IN PTR ${fqdn}."`),
-              marked('fallthrough'),
-            ],
-            close: marked('}'),
-          },
-        ],
-  );
-}
-
 export function splitHosts(hosts: readonly string[]): { exact: string[]; wildcards: string[] } {
   const exact: string[] = [];
   const wildcards: string[] = [];
@@ -230,12 +196,13 @@ export function exactsOfRegex(regex: string): string[] | undefined {
 }
 
 /**
- * Import mode (k3s / AKS `coredns-custom`, an `*.override` key, imported into the root
- * block, which on k3s already has the one `hosts` CoreDNS allows): one `template` per
- * address family, matching the exact names with one regex and the wildcards with another,
- * answering the relay's address (or, for a family the relay lacks, an empty NOERROR).
+ * Where no `hosts` of ours can go (a block with the owner's `hosts`: CoreDNS allows one per
+ * block; import mode, whose key lands in k3s's root block, which has one): one `template`
+ * per address family, matching the exact names with one regex and the wildcards with
+ * another, answering the relay's address (or, for a family the relay lacks, an empty
+ * NOERROR).
  */
-export function importTemplates(relay: RelayAddresses, hosts: readonly string[]): BlockLines[] {
+export function hostTemplates(relay: RelayAddresses, hosts: readonly string[]): BlockLines[] {
   const { exact, wildcards } = splitHosts(hosts);
   if (exact.length === 0 && wildcards.length === 0) return [];
   const matches = [

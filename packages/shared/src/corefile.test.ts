@@ -84,7 +84,8 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
   test('adds the hosts and the wildcards right after the serving block opens, and nothing else', () => {
     expect(managedCorefileHosts(edited, opts)).toEqual([...hosts].sort());
     const root = servingBlock(edited);
-    const ownHosts = !root.directives.some(
+    // A block with a `hosts` of the owner's (CoreDNS allows one) gets templates only.
+    const ownersHosts = root.directives.some(
       (d) =>
         d.name === 'hosts' &&
         !/managed by hairpin/.test(
@@ -92,13 +93,17 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
         ),
     );
     const first = root.directives
-      .slice(0, ownHosts ? 3 : 2)
+      .slice(0, ownersHosts ? 2 : 3)
       .map((d) => d.tokens.map((t) => t.text));
-    const wildcardTemplate = (type: string, last: string[]) => [
+    const exactMatch = ownersHosts
+      ? ['match', '^(?:api\\.example\\.com|shop\\.example\\.com)\\.$']
+      : [];
+    const template = (type: string, last: string[]) => [
       'template',
       'IN',
       type,
       '{',
+      ...exactMatch,
       'match',
       '^[^.]+\\.(?:apps\\.example\\.com)\\.$',
       ...last,
@@ -106,8 +111,9 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
       '}',
     ];
     expect(first).toEqual([
-      ...(ownHosts
-        ? [
+      ...(ownersHosts
+        ? []
+        : [
             [
               'hosts',
               '/dev/null',
@@ -121,12 +127,11 @@ describe.each(editable.map((f) => [f.name, f.text] as const))('%s', (name, origi
               'fallthrough',
               '}',
             ],
-          ]
-        : []),
-      wildcardTemplate('A', ['answer', `{{ .Name }} 30 IN A ${IP}`]),
-      wildcardTemplate('AAAA', ['rcode', 'NOERROR']),
+          ]),
+      template('A', ['answer', `{{ .Name }} 30 IN A ${IP}`]),
+      template('AAAA', ['rcode', 'NOERROR']),
     ]);
-    if (!ownHosts)
+    if (!ownersHosts)
       expect(edited).toMatch(
         new RegExp(
           `\\n[ \\t]+${IP.replaceAll('.', '\\.')} api\\.example\\.com shop\\.example\\.com ${M}\\r?\\n`,
@@ -318,19 +323,61 @@ describe('recognition, migration and placement', () => {
     expect(applyCorefileHosts(out, [], opts)).toBe(src);
   });
 
-  test("entries go into the owner's hosts block (CoreDNS allows one), and come out again", () => {
+  test("a block with the owner's hosts (one per block) gets templates; its hosts stays as it is", () => {
     const src =
       '.:53 {\n    hosts {\n       192.168.49.1 host.minikube.internal\n       fallthrough\n    }\n    forward . /etc/resolv.conf\n}\n';
-    const out = applyCorefileHosts(src, ['b.example.com', 'a.example.com'], opts);
-    expect(out).toBe(
-      `.:53 {\n    hosts {\n       ${IP} a.example.com b.example.com ${M}\n       ttl 30 ${M}\n       192.168.49.1 host.minikube.internal\n       fallthrough\n    }\n    forward . /etc/resolv.conf\n}\n`,
+    const out = applyCorefileHosts(
+      src,
+      ['b.example.com', 'a.example.com', '*.w.example.com'],
+      opts,
     );
-    expect(applyCorefileHosts(out, ['a.example.com', 'b.example.com'], opts)).toBe(out);
+    expect(out).toBe(
+      [
+        '.:53 {',
+        `    template IN A { ${M}`,
+        `        match ^(?:a\\.example\\.com|b\\.example\\.com)\\.$ ${M}`,
+        `        match ^[^.]+\\.(?:w\\.example\\.com)\\.$ ${M}`,
+        `        answer "{{ .Name }} 30 IN A ${IP}" ${M}`,
+        `        fallthrough ${M}`,
+        `    } ${M}`,
+        `    template IN AAAA { ${M}`,
+        `        match ^(?:a\\.example\\.com|b\\.example\\.com)\\.$ ${M}`,
+        `        match ^[^.]+\\.(?:w\\.example\\.com)\\.$ ${M}`,
+        `        rcode NOERROR ${M}`,
+        `        fallthrough ${M}`,
+        `    } ${M}`,
+        '    hosts {',
+        '       192.168.49.1 host.minikube.internal',
+        '       fallthrough',
+        '    }',
+        '    forward . /etc/resolv.conf',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    expect(
+      applyCorefileHosts(out, ['a.example.com', 'b.example.com', '*.w.example.com'], opts),
+    ).toBe(out);
     expect(applyCorefileHosts(out, [], opts)).toBe(src);
-    // Its comment stripped, an entry line to the relay's address is still ours.
-    const stripped = out.replace(` ${M}`, '');
-    expect(managedCorefileHosts(stripped, opts)).toEqual(['a.example.com', 'b.example.com']);
+    // Its comments stripped, a template of hairpin's form is still ours.
+    const stripped = out.replaceAll(` ${M}`, '');
+    expect(managedCorefileHosts(stripped, opts)).toEqual([
+      '*.w.example.com',
+      'a.example.com',
+      'b.example.com',
+    ]);
     expect(applyCorefileHosts(stripped, [], opts)).toBe(src);
+    // Any form of the owner's hosts: one-line, zones, imported from a snippet.
+    for (const theirs of [
+      '.:53 {\n    hosts /etc/hosts\n}\n',
+      '.:53 {\n    hosts /etc/hosts example.org {\n      fallthrough\n    }\n}\n',
+      '(h) {\n    hosts {\n      fallthrough\n    }\n}\n.:53 {\n    import h\n}\n',
+    ]) {
+      const edited = applyCorefileHosts(theirs, ['a.example.com'], opts);
+      expect(edited).not.toContain('/dev/null');
+      expect(managedCorefileHosts(edited, opts)).toEqual(['a.example.com']);
+      expect(applyCorefileHosts(edited, [], opts)).toBe(theirs);
+    }
   });
 
   test('a name under a stub domain goes to the block CoreDNS hands it to', () => {
@@ -354,25 +401,6 @@ describe('recognition, migration and placement', () => {
     expect(applyCorefileHosts(out, [], opts)).toBe(src);
   });
 
-  test("an owner's hosts without no_reverse: the relay's PTR stays the cluster's", () => {
-    const src =
-      '.:53 {\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    hosts /etc/coredns/NodeHosts {\n      ttl 60\n      fallthrough\n    }\n}\n';
-    const out = applyCorefileHosts(src, ['a.example.com'], {
-      target,
-      relayIPs: [IP, 'fd00::50'],
-    });
-    expect(out).toContain(`match ^50\\.0\\.96\\.10\\.in-addr\\.arpa\\.$ ${M}`);
-    expect(out).toContain(
-      `match ^0\\.5\\.0\\.0\\.${'0\\.'.repeat(24)}0\\.0\\.d\\.f\\.ip6\\.arpa\\.$ ${M}`,
-    );
-    expect(out).toContain(`answer "{{ .Name }} 30 IN PTR ${target}." ${M}`);
-    // Its own ttl stays: no ttl line of ours.
-    expect(out).not.toContain(`ttl 30 ${M}`);
-    const stripped = out.replaceAll(` ${M}`, '');
-    expect(applyCorefileHosts(stripped, [], { target, relayIPs: [IP, 'fd00::50'] })).toBe(src);
-    expect(applyCorefileHosts(out, [], opts)).toBe(src);
-  });
-
   test('our hosts block with its comments stripped is ours by content', () => {
     const src = '.:53 {\n    errors\n}\n';
     const out = applyCorefileHosts(src, ['a.example.com', '*.b.example.com'], opts);
@@ -380,31 +408,6 @@ describe('recognition, migration and placement', () => {
     expect(managedCorefileHosts(stripped, opts)).toEqual(['*.b.example.com', 'a.example.com']);
     expect(applyCorefileHosts(stripped, [], opts)).toBe(src);
     expect(applyCorefileHosts(stripped, ['a.example.com', '*.b.example.com'], opts)).toBe(out);
-  });
-
-  test("an owner's hosts that hairpin cannot add to is refused, naming why", () => {
-    const cases: [string, RegExp][] = [
-      ['.:53 {\n    hosts /etc/hosts\n}\n', /no block of its own lines/],
-      [
-        '.:53 {\n    hosts /etc/hosts example.org {\n      fallthrough\n    }\n}\n',
-        /serves only the zones example\.org/,
-      ],
-      [
-        '(h) {\n    hosts {\n      fallthrough\n    }\n}\n.:53 {\n    import h\n}\n',
-        /comes from an import/,
-      ],
-      ['.:53 {\n    hosts { fallthrough\n    }\n}\n', /shares its first or last line/],
-    ];
-    for (const [src, why] of cases) {
-      const err = refusal(() => applyCorefileHosts(src, ['a.example.com'], opts));
-      expect(err.code).toBe('HAIRPIN_COREFILE_UNEDITABLE');
-      expect(err.message).toMatch(why);
-      // Wildcards alone need no hosts entry, and removal always works.
-      expect(applyCorefileHosts(src, [], opts)).toBe(src);
-      expect(
-        managedCorefileHosts(applyCorefileHosts(src, ['*.w.example.com'], opts), opts),
-      ).toEqual(['*.w.example.com']);
-    }
   });
 
   test('dual-stack: both addresses, AAAA answered by the relay too', () => {

@@ -21,17 +21,13 @@ import { LEGACY_MARKER, MANAGED_MARKER } from './markers.ts';
 import {
   hostsBlock,
   exactsOfRegex,
-  importTemplates,
+  hostTemplates,
   indentBlock,
   NO_HOSTS_FILE,
   relayAddresses,
   splitHosts,
   wildcardsOfRegex,
   wildcardTemplates,
-  allEntryLines,
-  marked,
-  MANAGED_TTL,
-  relayPtrTemplates,
 } from './corefile-encoding.ts';
 import { isIP } from 'node:net';
 import {
@@ -314,53 +310,38 @@ class Recognizer {
       texts[i - 1] === 'match' ? [wildcardsOfRegex(t) ?? exactsOfRegex(t)] : [],
     );
     const ours = matched.length > 0 && matched.every((m) => m !== undefined);
-    const relayPtr = texts.some((t) => t.endsWith(` PTR ${this.target}.`));
-    if (!ours && !relayPtr && !this.markedFirstLine(d)) return;
+    if (!ours && !this.markedFirstLine(d)) return;
     const hosts = ours ? matched.flatMap((m) => m ?? []) : [];
     this.whole(d, hosts, 'a template of hairpin');
   }
 
-  /** Ours whole, or the owner's with some entry lines of ours; returns the owner's. */
-  hosts(h: HostsDirective): HostsDirective | undefined {
+  /** Ours whole (marked, or `hosts /dev/null` with entries to the relay): true. */
+  hosts(h: HostsDirective): boolean {
     const entries = [...h.byLine]
       .filter(([i]) => i !== h.openLine && i !== h.closeLine)
-      .map(([i, tokens]) => ({ i, tokens, entry: entryNames(tokens) }));
-    const ours = (e: (typeof entries)[number]) =>
-      e.entry !== undefined &&
-      (trailer(this.source, this.lines, e.tokens) === MANAGED_MARKER ||
-        this.relayIPs.has(e.entry.ip));
+      .map(([, tokens]) => ({ tokens, entry: entryNames(tokens) }));
     const onlyOurs =
       h.args.length === 1 &&
       h.args[0] === NO_HOSTS_FILE &&
       // Without the relay's addresses to compare, the file /dev/null marks it as ours.
-      entries.every((e) => e.entry === undefined || this.relayIPs.size === 0 || ours(e));
-    if (this.markedFirstLine(h.directive) || onlyOurs) {
-      const names = entries.flatMap((e) => e.entry?.names ?? []);
-      this.whole(h.directive, names, 'the hosts block of hairpin');
-      return undefined;
-    }
-    const options = new Set<string>();
-    for (const e of entries) {
-      const marked = trailer(this.source, this.lines, e.tokens) === MANAGED_MARKER;
-      if (e.entry === undefined && !marked) options.add(e.tokens[0]!.text);
-      if (!ours(e) && !marked) continue;
-      // An entry of ours, or an option we added (`ttl`).
-      this.owned.push({
-        firstLine: e.i,
-        lastLine: e.i,
-        span: spanOf(e.tokens),
-        hosts: e.entry?.names ?? [],
-        what: 'a hosts entry of hairpin',
-      });
-    }
-    return { ...h, options };
+      entries.every(
+        (e) =>
+          e.entry === undefined ||
+          this.relayIPs.size === 0 ||
+          this.relayIPs.has(e.entry.ip) ||
+          trailer(this.source, this.lines, e.tokens) === MANAGED_MARKER,
+      );
+    if (!this.markedFirstLine(h.directive) && !onlyOurs) return false;
+    const names = entries.flatMap((e) => e.entry?.names ?? []);
+    this.whole(h.directive, names, 'the hosts block of hairpin');
+    return true;
   }
 }
 
 interface Recognised {
   readonly owned: readonly Owned[];
-  /** The `hosts` directives that are not ours, by server block. */
-  readonly foreignHosts: ReadonlyMap<ServerBlock, readonly HostsDirective[]>;
+  /** The server blocks with a `hosts` of the owner's (CoreDNS allows one per block). */
+  readonly ownHosts: ReadonlySet<ServerBlock>;
 }
 
 function recognise(
@@ -370,24 +351,19 @@ function recognise(
   relayIPs: readonly string[],
 ): Recognised {
   const r = new Recognizer(parsed.source, lines, target, new Set(relayIPs));
-  const foreignHosts = new Map<ServerBlock, HostsDirective[]>();
+  const ownHosts = new Set<ServerBlock>();
   for (const block of parsed.blocks) {
-    const foreign: HostsDirective[] = [];
     for (const d of block.directives) {
       if (d.tokens.some((t) => t.imported)) {
-        if (d.name === 'hosts') foreign.push(hostsDirective(d, lines));
+        if (d.name === 'hosts') ownHosts.add(block);
         continue;
       }
       if (d.name === 'rewrite') r.rewrite(d);
       else if (d.name === 'template') r.template(d);
-      else if (d.name === 'hosts') {
-        const theirs = r.hosts(hostsDirective(d, lines));
-        if (theirs !== undefined) foreign.push(theirs);
-      }
+      else if (d.name === 'hosts' && !r.hosts(hostsDirective(d, lines))) ownHosts.add(block);
     }
-    foreignHosts.set(block, foreign);
   }
-  return { owned: r.owned, foreignHosts };
+  return { owned: r.owned, ownHosts };
 }
 
 // --- the root-zone server block -----------------------------------------------------
@@ -550,56 +526,6 @@ function blockAnchor(
   return { line: anchorLine, indent };
 }
 
-/** Entry lines go inside the owner's `hosts` block, which must be one we can add to. */
-function ownersHostsAnchor(
-  parsed: ParsedCorefile,
-  lines: readonly Line[],
-  index: TokenIndex,
-  removed: ReadonlySet<number>,
-  h: HostsDirective,
-): { line: number; indent: string } {
-  const { source } = parsed;
-  const at = h.directive.tokens[0]!;
-  if (at.imported) {
-    throw uneditable(
-      at.line,
-      'the root server block\'s "hosts" comes from an import; hairpin cannot add its entries to it, and CoreDNS allows one "hosts" per server block',
-    );
-  }
-  if (h.openLine === undefined || h.closeLine === undefined || h.closeLine === h.openLine) {
-    throw uneditable(
-      at.line,
-      'the root server block\'s "hosts" has no block of its own lines; hairpin adds its entries inside it (CoreDNS allows one "hosts" per server block): write it as "hosts FILE {" ... "}"',
-    );
-  }
-  if (h.args.length > 1) {
-    throw uneditable(
-      at.line,
-      `the root server block's "hosts" serves only the zones ${h.args.slice(1).join(' ')}; hairpin's names would not all be answered there, and CoreDNS allows one "hosts" per server block`,
-    );
-  }
-  const closeAlone = index.count(h.closeLine) === 1;
-  const opening = h.byLine.get(h.openLine)!;
-  const openLast = opening[opening.length - 1]!.text === '{';
-  if (!closeAlone || !openLast || !index.holdOnly(h.openLine, h.openLine, spanOf(opening))) {
-    throw uneditable(
-      at.line,
-      'the root server block\'s "hosts" shares its first or last line with other configuration',
-    );
-  }
-  let inner: string | undefined;
-  for (let i = h.openLine + 1; i < h.closeLine; i++) {
-    if (!removed.has(i) && index.count(i) > 0) {
-      inner = indentOf(source, lines[i]!);
-      break;
-    }
-  }
-  return {
-    line: h.openLine,
-    indent: inner ?? indentOf(source, lines[h.openLine]!) + indentStep(source),
-  };
-}
-
 function render(source: string, lines: readonly Line[], edit: Edit): string {
   let out = '';
   for (let i = 0; i < lines.length; i++) {
@@ -673,15 +599,6 @@ function routeHosts(
   return routed;
 }
 
-/** The block's `kubernetes` plugin answers reverse lookups (in-addr.arpa / ip6.arpa). */
-function servesReverse(block: ServerBlock): boolean {
-  return block.directives.some(
-    (d) =>
-      d.name === 'kubernetes' &&
-      d.tokens.some((t) => t.text === 'in-addr.arpa' || t.text === 'ip6.arpa'),
-  );
-}
-
 /**
  * Returns the Corefile with exactly the wanted hosts (validated, sorted) managed in the
  * root-zone server block, every other byte unchanged; earlier forms of hairpin's rules
@@ -699,7 +616,7 @@ export function applyCorefileHosts(
   const relay = wanted.length === 0 ? undefined : relayAddresses(options.relayIPs ?? []);
   const parsed = parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] });
   const lines = splitLines(text);
-  const { owned, foreignHosts } = recognise(parsed, lines, target, options.relayIPs ?? []);
+  const { owned, ownHosts } = recognise(parsed, lines, target, options.relayIPs ?? []);
 
   const index = new TokenIndex(parsed, lines);
   const remove = new Set<number>();
@@ -722,24 +639,13 @@ export function applyCorefileHosts(
       const added = wildcardTemplates(relay, wildcards).flatMap((t) =>
         indentBlock(t, anchor.indent, step),
       );
-      const theirs = foreignHosts.get(block) ?? [];
-      if (exact.length > 0 && theirs.length > 0) {
-        const owner = theirs[0]!;
-        const into = ownersHostsAnchor(parsed, lines, index, remove, owner);
-        const entries = allEntryLines(relay, exact);
-        // The owner's block answers with its own TTL; without one it would be 3600 s.
-        if (!owner.options.has('ttl')) entries.push(marked(`ttl ${MANAGED_TTL}`));
-        insert.set(
-          into.line,
-          entries.map((l) => `${into.indent}${l}`),
+      if (ownHosts.has(block)) {
+        // The block has a `hosts` of the owner's, and CoreDNS allows one per block: the exact
+        // names go into a template too (one regex; the owner's hosts stays as it is).
+        added.splice(0, added.length);
+        added.push(
+          ...hostTemplates(relay, served).flatMap((t) => indentBlock(t, anchor.indent, step)),
         );
-        // Its reverse entries would answer the relay's PTR with a managed name: keep the
-        // cluster's answer where the block's `kubernetes` gives one.
-        if (!owner.options.has('no_reverse') && servesReverse(block)) {
-          added.push(
-            ...relayPtrTemplates(relay, target).flatMap((t) => indentBlock(t, anchor.indent, step)),
-          );
-        }
       } else if (exact.length > 0) {
         added.unshift(...indentBlock(hostsBlock(relay, exact), anchor.indent, step));
       }
@@ -799,7 +705,7 @@ export function renderCorefileOverride(
   const wanted = validHosts(hosts);
   if (wanted.length === 0) return '';
   const relay = relayAddresses(options.relayIPs ?? []);
-  const lines = importTemplates(relay, wanted).flatMap((t) => indentBlock(t, '', '    '));
+  const lines = hostTemplates(relay, wanted).flatMap((t) => indentBlock(t, '', '    '));
   return `${lines.join('\n')}\n`;
 }
 
