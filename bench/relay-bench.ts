@@ -17,6 +17,8 @@
 //   pnpm bench                                   10 rounds of 2 s per run (about 8 minutes)
 //   BENCH_ROUNDS=15 BENCH_DURATION=4 pnpm bench  more and longer rounds
 //   BENCH_IDLE=10000                             idle connections for the RSS measure
+//   BENCH_BASELINE=<bundle> pnpm bench           also an older relay bundle, in the same
+//                                                rounds (one core), reported against it
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
@@ -42,6 +44,9 @@ const ROUNDS = env('BENCH_ROUNDS', 10);
 const DURATION = env('BENCH_DURATION', 2);
 const IDLE = env('BENCH_IDLE', 4000);
 const relayMain = fileURLToPath(new URL('../packages/relay/dist/main.js', import.meta.url));
+// An A/B of two builds: an older bundle (e.g. built from an earlier commit in a worktree)
+// runs as one more one-core variant, interleaved with the rest.
+const baselineMain = process.env['BENCH_BASELINE'];
 const pipeRelay = fileURLToPath(new URL('./pipe-relay.ts', import.meta.url));
 const bareRelay = fileURLToPath(new URL('./bare-relay.ts', import.meta.url));
 
@@ -165,12 +170,12 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function relay(workers: number, cpu: string): Promise<Variant> {
+async function relay(workers: number, cpu: string, bundle = relayMain): Promise<Variant> {
   const port = await freePort();
   const child = start(cpu, process.execPath, [
     // As manifests/10-relay.yaml starts it: a small young generation (docs/relay.md).
     '--max-semi-space-size=2',
-    relayMain,
+    bundle,
     '--listen',
     `127.0.0.1:${port}=127.0.0.1:${nginxPP}`,
     '--admin',
@@ -181,7 +186,7 @@ async function relay(workers: number, cpu: string): Promise<Variant> {
     String(workers),
   ]);
   return {
-    name: workers === 1 ? 'relay' : `relay-w${workers}`,
+    name: bundle !== relayMain ? 'baseline' : workers === 1 ? 'relay' : `relay-w${workers}`,
     port,
     pids: () => [child.pid!, ...childrenOf(child.pid!)],
   };
@@ -200,6 +205,7 @@ const oneCore: Variant[] = [
   await relay(1, '0'),
   await script('bare', bareRelay, '0'),
   await script('pipe', pipeRelay, '0'),
+  ...(baselineMain !== undefined ? [await relay(1, '0', baselineMain)] : []),
 ];
 const direct: Variant = { name: 'direct', port: nginxDirect, pids: () => [] };
 // Cores: unpinned.
@@ -408,6 +414,16 @@ for (const [label, key, unit, better, target] of measures) {
   console.log(
     `${pad(label, 37)}${pad(unit, 7)}${f(median(get(h)), digits).padStart(9)}  ${pad(cell(`relay.${key}`, h), 20)}${pad(cell(`bare.${key}`, h), 20)}${pad(cell(`pipe.${key}`, h), 20)}${pad(cell(`relay.${key}`, `pipe.${key}`), 20)}${pad(get(`direct.${key}`).length > 0 ? cell(`direct.${key}`, h) : '', 20)}${pad(target, 9)}${better}`,
   );
+}
+if (baselineMain !== undefined) {
+  console.log(
+    `\nThe relay against the baseline bundle (${baselineMain}), same rounds: median [min-max]`,
+  );
+  for (const [label, key, unit] of measures) {
+    console.log(
+      `${pad(label, 37)}${pad(unit, 7)}relay ${pad(cell(`relay.${key}`, `haproxy1.${key}`), 20)}baseline ${pad(cell(`baseline.${key}`, `haproxy1.${key}`), 20)}relay/baseline ${cell(`relay.${key}`, `baseline.${key}`)}`,
+    );
+  }
 }
 console.log(
   `baseline RSS: relay ${f(baseline['relay']! / 1024, 1)} MiB, bare relay ${f(baseline['bare']! / 1024, 1)} MiB, pipe relay ${f(baseline['pipe']! / 1024, 1)} MiB, haproxy ${f(baseline['haproxy1']! / 1024, 1)} MiB`,

@@ -32,7 +32,7 @@ export interface RelayConfig extends CommonConfig {
   readonly proxyProtocol: ProxyVersion;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  /** Given by --max-connections; undefined: derived from the open-file limit (run.ts). */
+  /** Given by --max-connections; undefined: the default, within the fd and memory limits. */
   readonly maxConnections: number | undefined;
   readonly drainTimeoutMs: number;
   readonly resolveIntervalMs: number;
@@ -42,7 +42,7 @@ export interface RelayConfig extends CommonConfig {
   readonly workers: number;
 }
 
-/** --max-connections when not given, unless the open-file limit allows fewer. */
+/** --max-connections when not given, unless the open-file or the memory limit allows fewer. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export const RELAY_FLAGS: readonly FlagSpec[] = [
@@ -70,7 +70,7 @@ export const RELAY_FLAGS: readonly FlagSpec[] = [
     name: 'max-connections',
     arg: 'N',
     default: String(DEFAULT_MAX_CONNECTIONS),
-    help: 'concurrent connections per process, lowered to what the open-file limit allows',
+    help: 'concurrent connections per process; the default is lowered to what the open-file and memory limits allow; near the memory limit, new connections are refused',
   },
   {
     name: 'drain-timeout',

@@ -41,7 +41,7 @@ import { connect, type Server, type Socket } from 'node:net';
 import { Result, RESULTS, type ConnectionResult, type RouteCounters } from './metrics.ts';
 import { buildProxyHeader } from './proxy-header.ts';
 import type { Route } from './config.ts';
-import type { RelayOptions } from './relay.ts';
+import type { MemoryGuard, RelayOptions } from './relay.ts';
 import type { TargetResolver } from './resolver.ts';
 import { readSendQueues, sendQueueKey, type SendQueues } from './send-queues.ts';
 
@@ -72,7 +72,8 @@ class Connection {
   open = 1;
   /**
    * Bytes queued both ways and not yet acknowledged (send-queues.ts), taken by the sweep
-   * on the pass before the idle deadline; -1 when not taken.
+   * once the connection has been idle for half the timeout; -1 when not taken, NaN when
+   * the kernel's count was not found.
    */
   queued = -1;
   /** performance.now() when the current upstream attempt started; 0 once connected. */
@@ -116,6 +117,10 @@ export interface Core {
   uncorkScheduled: boolean;
   /** The sweep's connections at their idle deadline (kept to reuse the array). */
   readonly due: Connection[];
+  /** performance.now() of the sweep's last pass; 0 before the first. */
+  sweptAt: number;
+  /** Memory in use is at the guard's ceiling: new connections are refused (relay.ts). */
+  memoryFull: boolean;
 }
 
 // Upstream reads land in one buffer shared by every connection of this process; the
@@ -435,6 +440,17 @@ function queuedBytes(conn: Connection, queues: SendQueues): number {
   return client.writableLength + up.writableLength + kernel;
 }
 
+/** Refuses new connections while memory in use is at the guard's ceiling; says so once. */
+function checkMemory(core: Core, guard: MemoryGuard): void {
+  const inUse = guard.inUse();
+  const full = inUse !== undefined && inUse >= guard.ceiling;
+  if (full === core.memoryFull) return;
+  core.memoryFull = full;
+  const fields = { memoryInUse: inUse, ceiling: guard.ceiling, connections: core.live.length };
+  if (full) core.options.log.warn(fields, 'memory near its limit: refusing new connections');
+  else core.options.log.info(fields, 'memory below its ceiling again: accepting connections');
+}
+
 /**
  * One pass of the sweep that replaces per-socket timers: connects that took too long fail,
  * connections without progress for idleTimeoutMs end. Both are measured from timestamps,
@@ -442,20 +458,32 @@ function queuedBytes(conn: Connection, queues: SendQueues): number {
  *
  * Before it cuts a connection that carried bytes, the sweep asks the kernel (send-queues.ts):
  * a reader that takes bytes slowly out of large socket buffers makes no write complete for
- * seconds, but the bytes waiting for its acknowledgement go down. Their count is taken on
- * the pass before the deadline and again at it; fewer is progress.
+ * seconds, but the bytes waiting for its acknowledgement go down. Their count is taken at
+ * half the timeout and again at the deadline; fewer is progress, stamped at the deadline.
+ * A pass-to-pass comparison was too short: the receiver reopens its window in steps, and a
+ * reader taking 768 KiB/s left the count unchanged for 250 ms at a time. So a reader that
+ * drains only the kernel's buffers is cut between one and one and a half timeouts after
+ * its last byte; one that reads, or whose writes complete, as before.
+ *
+ * A pass that comes more than two periods after the one before found the event loop blocked
+ * (a long GC pause, a starved CPU): reads, drains and connects may be waiting in the kernel
+ * for the poll phase that follows this timer. Such a pass cuts nothing and only takes the
+ * kernel's counts; the next one, a period later, decides on what the poll phase delivered.
  */
 export function sweepConnections(core: Core, tick: number): void {
   const { connectTimeoutMs, idleTimeoutMs } = core.options;
   const live = core.live;
   const now = performance.now();
+  const late = core.sweptAt !== 0 && now - core.sweptAt > 2 * tick;
+  core.sweptAt = now;
+  if (core.options.memoryGuard !== undefined) checkMemory(core, core.options.memoryGuard);
   const due = core.due;
   for (let i = 0; i < live.length; i++) {
     const conn = live[i]!;
     // Already ending (an error, or connectFailed below): its sockets are being destroyed.
     if (conn.result !== -1) continue;
     if (conn.connectStarted !== 0) {
-      if (now - conn.connectStarted >= connectTimeoutMs) {
+      if (!late && now - conn.connectStarted >= connectTimeoutMs) {
         const err: NodeJS.ErrnoException = new Error(
           `connect timeout after ${connectTimeoutMs} ms`,
         );
@@ -466,26 +494,32 @@ export function sweepConnections(core: Core, tick: number): void {
     }
     if (conn.upstream === null) continue;
     const idle = now - conn.activeAt;
-    if (idle < idleTimeoutMs - tick) {
+    if (idle < idleTimeoutMs / 2) {
       conn.queued = -1;
     } else if (conn.client.bytesRead + conn.client.bytesWritten === 0) {
       // A connection that never carried a byte has nothing to truncate: a plain close.
-      if (idle >= idleTimeoutMs) {
+      if (!late && idle >= idleTimeoutMs) {
         setResult(conn, Result.idle_timeout);
         conn.upstream.destroy();
         conn.client.destroy();
       }
-    } else {
-      due.push(conn);
+    } else if (conn.queued === -1 || idle >= idleTimeoutMs) {
+      due.push(conn); // its first count, at half the timeout, or the deadline's
     }
   }
   if (due.length === 0) return;
   const queues = core.options.readSendQueues?.() ?? readSendQueues();
   for (const conn of due) {
     const queued = queuedBytes(conn, queues);
-    if (queued < conn.queued) conn.activeAt = now; // the peer took bytes since the last pass
-    conn.queued = Number.isNaN(queued) ? -1 : queued;
-    if (now - conn.activeAt >= idleTimeoutMs) {
+    if (queued < conn.queued) {
+      // The peer took bytes since the count at half the timeout: progress, stamped now,
+      // the latest it can have been (so never early; up to half a timeout late).
+      conn.activeAt = now;
+      conn.queued = -1;
+      continue;
+    }
+    conn.queued = queued; // NaN (unknown) compares as no progress
+    if (!late && now - conn.activeAt >= idleTimeoutMs) {
       // It may be cut mid-transfer, which must not look like a complete one.
       setResult(conn, Result.idle_timeout);
       reset(conn);

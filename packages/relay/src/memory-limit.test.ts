@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
+  cgroupMemory,
   cgroupMemoryLimit,
+  cgroupWorkingSet,
   connectionsForMemoryLimit,
   MEMORY_HEADROOM,
-  MEMORY_PER_CONNECTION,
+  MEMORY_PER_IDLE_CONNECTION,
 } from './memory-limit.ts';
 
 const dirs: string[] = [];
@@ -71,18 +73,48 @@ describe('cgroupMemoryLimit', () => {
   });
 });
 
+describe('cgroupWorkingSet: in use, minus the inactive file pages', () => {
+  test('v2: memory.current - inactive_file, in the cgroup whose limit counts', () => {
+    const root = mount({
+      'memory.max': '1073741824\n',
+      'pod/memory.max': '268435456\n',
+      'pod/memory.current': '104857600\n',
+      'pod/memory.stat':
+        'anon 60000000\nfile 40000000\nactive_file 10000000\ninactive_file 30000000\n',
+    });
+    const cgroup = cgroupMemory({ root, selfCgroup: '0::/pod\n' })!;
+    expect(cgroup.limit).toBe(268435456);
+    expect(cgroupWorkingSet(cgroup)).toBe(104857600 - 30000000);
+  });
+
+  test('v1: memory.usage_in_bytes - total_inactive_file', () => {
+    const root = mount({
+      'memory/memory.limit_in_bytes': '268435456\n',
+      'memory/memory.usage_in_bytes': '50000000\n',
+      'memory/memory.stat': 'inactive_file 1\ntotal_inactive_file 20000000\n',
+    });
+    const cgroup = cgroupMemory({ root, selfCgroup: '4:memory:/docker/abc\n' })!;
+    expect(cgroupWorkingSet(cgroup)).toBe(30000000);
+  });
+
+  test('unreadable: unknown', () => {
+    const root = mount({ 'memory.max': '268435456\n' });
+    expect(cgroupWorkingSet(cgroupMemory({ root, selfCgroup: '0::/\n' })!)).toBeUndefined();
+  });
+});
+
 describe('connectionsForMemoryLimit', () => {
   const MiB = 1024 * 1024;
   test.each([
-    // The manifest's 256 MiB with a 70 MiB process: (256 - 70 - 32) MiB / 384 KiB.
-    [256 * MiB, 70 * MiB, 1, Math.floor((154 * MiB) / MEMORY_PER_CONNECTION)],
-    [1024 * MiB, 70 * MiB, 1, Math.floor((922 * MiB) / MEMORY_PER_CONNECTION)],
+    // The manifest's 256 MiB with a 70 MiB process: (256 - 70 - 32) MiB / 16 KiB, 9,856.
+    [256 * MiB, 70 * MiB, 1, Math.floor((154 * MiB) / MEMORY_PER_IDLE_CONNECTION)],
+    [1024 * MiB, 70 * MiB, 1, Math.floor((922 * MiB) / MEMORY_PER_IDLE_CONNECTION)],
     // Two workers and their primary share 1 GiB.
     [
       1024 * MiB,
       70 * MiB,
       2,
-      Math.floor((1024 * MiB - 3 * 70 * MiB - MEMORY_HEADROOM) / 2 / MEMORY_PER_CONNECTION),
+      Math.floor((1024 * MiB - 3 * 70 * MiB - MEMORY_HEADROOM) / 2 / MEMORY_PER_IDLE_CONNECTION),
     ],
     // Less than the process itself: still one.
     [64 * MiB, 70 * MiB, 1, 1],

@@ -33,6 +33,17 @@ export interface RelayOptions {
   readonly reusePort?: boolean;
   /** The kernel's send queues (send-queues.ts); /proc/net/tcp and tcp6 by default. */
   readonly readSendQueues?: () => SendQueues;
+  /**
+   * New connections are refused (and counted as `rejected_limit`) while `inUse()` is at or
+   * over `ceiling` bytes; checked on every pass of the sweep (memory-limit.ts).
+   */
+  readonly memoryGuard?: MemoryGuard;
+}
+
+export interface MemoryGuard {
+  readonly ceiling: number;
+  /** Bytes in use now; undefined when unknown (then nothing is refused). */
+  inUse(): number | undefined;
 }
 
 export interface Relay {
@@ -59,6 +70,8 @@ export function createRelay(options: RelayOptions): Relay {
     uncorkNext: [],
     uncorkScheduled: false,
     due: [],
+    sweptAt: 0,
+    memoryFull: false,
   };
   const live = core.live;
   let draining = false;
@@ -86,7 +99,7 @@ export function createRelay(options: RelayOptions): Relay {
   }));
 
   function handle(state: RouteState, socket: Socket): void {
-    if (live.length >= maxConnections || draining) {
+    if (live.length >= maxConnections || core.memoryFull || draining) {
       state.counters.results[draining ? Result.shutdown : Result.rejected_limit]!++;
       socket.destroy();
       return;

@@ -6,8 +6,14 @@ import type { Logger } from '@hairpin/shared/runtime';
 import { registerBuildInfo, startAdminServer, type AdminServer } from '@hairpin/shared/runtime';
 import { DEFAULT_MAX_CONNECTIONS, type RelayConfig } from './config.ts';
 import { createRelayMetrics } from './metrics.ts';
-import { cgroupMemoryLimit, connectionsForMemoryLimit } from './memory-limit.ts';
-import { createRelay, type Relay } from './relay.ts';
+import {
+  cgroupMemory,
+  cgroupWorkingSet,
+  connectionsForMemoryLimit,
+  MEMORY_HEADROOM,
+  type CgroupMemory,
+} from './memory-limit.ts';
+import { createRelay, type MemoryGuard, type Relay } from './relay.ts';
 import type { LookupAll } from './resolver.ts';
 
 export interface RunningRelay {
@@ -44,20 +50,24 @@ export function connectionsForFdLimit(limit: number, openNow: number): number {
 }
 
 /**
- * The effective --max-connections: the configured value, or the default lowered to what
- * the cgroup memory limit holds (memory-limit.ts); either within the fd limit.
+ * The effective --max-connections: the configured value, or the default lowered to the idle
+ * connections the cgroup memory limit holds (memory-limit.ts); either within the fd limit.
  */
-function maxConnections(config: RelayConfig, log: Logger): number {
+function maxConnections(
+  config: RelayConfig,
+  log: Logger,
+  cgroup: CgroupMemory | undefined,
+): number {
   let wanted = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  const memory = cgroupMemoryLimit();
-  if (memory !== undefined) {
+  if (cgroup !== undefined) {
+    const memory = cgroup.limit;
     const rss = process.memoryUsage.rss();
     const fitsMemory = connectionsForMemoryLimit(memory, rss, config.workers);
     const fields = { maxConnections: fitsMemory, memoryLimit: memory, rss };
     if (config.maxConnections === undefined && fitsMemory < wanted) {
       log.info(
         fields,
-        `max-connections ${fitsMemory}, not ${wanted}: the memory limit (${memory} bytes) holds no more busy connections; raise it for more`,
+        `max-connections ${fitsMemory}, not ${wanted}: the memory limit (${memory} bytes) holds no more idle connections; raise it for more`,
       );
       wanted = fitsMemory;
     } else if (config.maxConnections !== undefined && fitsMemory < wanted) {
@@ -98,12 +108,20 @@ export async function runRelay(
   collectDefaultMetrics({ register: registry });
   registerBuildInfo(registry);
   const log = deps.log;
+  // Within MEMORY_HEADROOM of the cgroup's limit, new connections are refused: the
+  // connections already open may still grow (buffers of stalled peers) without an OOM kill.
+  const cgroup = cgroupMemory();
+  const memoryGuard: MemoryGuard | undefined =
+    cgroup === undefined
+      ? undefined
+      : { ceiling: cgroup.limit - MEMORY_HEADROOM, inUse: () => cgroupWorkingSet(cgroup) };
   const relay = createRelay({
     routes: config.routes,
     proxyProtocol: config.proxyProtocol,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
-    maxConnections: maxConnections(config, log),
+    maxConnections: maxConnections(config, log, cgroup),
+    ...(memoryGuard === undefined ? {} : { memoryGuard }),
     resolveIntervalMs: config.resolveIntervalMs,
     holdNxMs: config.holdNxMs,
     log: log.child({ component: 'relay' }),

@@ -424,6 +424,42 @@ describe('failures', () => {
     b.destroy();
   });
 
+  test('memory at its ceiling refuses new connections (counted), open ones go on; below it, accepted again', async () => {
+    let inUse = 100;
+    const { relay } = await pair((s) => s.pipe(s), {
+      connectTimeoutMs: 400, // a sweep pass every 100 ms checks the memory
+      memoryGuard: { ceiling: 200, inUse: () => inUse },
+    });
+    /** A new connection's fate: echoed (relayed), or closed at once (refused). */
+    const relayed = async (): Promise<boolean> => {
+      const c = await dial(relay.port);
+      c.on('error', () => {});
+      c.write('x');
+      const echoed = await Promise.race([
+        once(c, 'data').then(() => true),
+        readAll(c).then(
+          () => false,
+          () => false,
+        ),
+      ]);
+      c.destroy();
+      return echoed;
+    };
+    const rejected = async (): Promise<number> =>
+      metricValue(relay.registry, 'hairpin_relay_connections_total', { result: 'rejected_limit' });
+    const open = await dial(relay.port);
+    await waitFor(() => relay.relay.activeConnections() === 1);
+    inUse = 200;
+    // Refused from the first sweep pass that sees it (one made before that pass is relayed).
+    await waitFor(async () => !(await relayed()));
+    expect(await rejected()).toBeGreaterThan(0);
+    open.write('still relayed');
+    expect(((await once(open, 'data')) as [Buffer])[0].toString()).toBe('still relayed');
+    inUse = 199;
+    await waitFor(relayed);
+    open.destroy();
+  });
+
   test('an idle connection is closed after the idle timeout', async () => {
     const { relay } = await pair(() => {}, { idleTimeoutMs: 200 });
     const client = await dial(relay.port);

@@ -1,0 +1,134 @@
+// The built relay as the manifest runs it (issue 20): RSS after a burst of 20,000 short
+// connections, with the Node flags read from manifests/10-relay.yaml itself; and the
+// randomized integrity exercise through --workers 2, v1 and v2.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, expect, test } from 'vitest';
+import { startReceiver, waitFor, type Receiver } from './helpers.ts';
+import { freePort } from './peers.ts';
+import { randomExercise } from './random-transfers.ts';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const manifest = fileURLToPath(new URL('../../../manifests/10-relay.yaml', import.meta.url));
+const children: ChildProcess[] = [];
+const receivers: Receiver[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const r of receivers.splice(0)) await r.close();
+});
+
+beforeAll(() => {
+  expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
+});
+
+/** The Node flags of the relay container's command: what sits between node and the script. */
+function manifestNodeFlags(yaml: string): string[] {
+  const line = /^\s*command:\s*(\[.*\])\s*$/m.exec(yaml);
+  if (line === null) throw new Error('manifests/10-relay.yaml: no command line');
+  const argv = JSON.parse(line[1]!.replaceAll("'", '"')) as string[];
+  return argv.slice(1, -1);
+}
+
+/** The built relay, started by the real node binary (not a shell wrapper) with `flags`. */
+async function startRelay(flags: string[], target: number, args: string[] = []) {
+  const port = await freePort();
+  const admin = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      ...flags,
+      main,
+      '--listen',
+      `127.0.0.1:${port}=127.0.0.1:${target}`,
+      '--admin',
+      `127.0.0.1:${admin}`,
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    { env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  children.push(child);
+  const base = `http://127.0.0.1:${admin}`;
+  await waitFor(
+    async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200,
+    15_000,
+  );
+  const okCount = async (): Promise<number> => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const m = /hairpin_relay_connections_total\{[^}]*result="ok"\} (\d+)/.exec(text);
+    return Number(m?.[1] ?? 0);
+  };
+  return { child, port, okCount };
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('the manifest names the Node flags the relay runs with', () => {
+  const flags = manifestNodeFlags(readFileSync(manifest, 'utf8'));
+  expect(flags).toContain('--max-semi-space-size=2');
+});
+
+test('RSS is back within 40 MiB of its baseline a few seconds after 20,000 short connections', async () => {
+  // With the manifest's flags (a 2 MiB young generation): measured +31-35 MiB here, most
+  // of it connections promoted to the old generation before they closed, freed only by a
+  // major GC that an idle relay does not run. Without the flag the young generation grows
+  // to V8's default and is kept: +68 MiB (docs/relay.md, "Memory after bursts").
+  const flags = manifestNodeFlags(readFileSync(manifest, 'utf8'));
+  const receiver = await startReceiver((s) => s.once('data', () => s.end('ok')));
+  receivers.push(receiver);
+  const relay = await startRelay(flags, receiver.port);
+  const pid = relay.child.pid!;
+  await sleep(1_000);
+  const baseline = rssMiB(pid);
+  const total = 20_000;
+  let started = 0;
+  // 200 clients at a time, each making short connections (request, answer, close) until
+  // the 20,000 are done.
+  await Promise.all(
+    Array.from({ length: 200 }, async () => {
+      while (started < total) {
+        started++;
+        const s = connect({ port: relay.port, host: '127.0.0.1' });
+        s.on('error', () => {});
+        s.resume();
+        s.write('GET / HTTP/1.0\r\n\r\n');
+        await once(s, 'close');
+      }
+    }),
+  );
+  await waitFor(async () => (await relay.okCount()) === total, 10_000);
+  await sleep(3_000);
+  const after = rssMiB(pid);
+  expect(after - baseline, `RSS ${baseline.toFixed(0)} -> ${after.toFixed(0)} MiB`).toBeLessThan(
+    40,
+  );
+}, 60_000);
+
+test.each(['v1', 'v2'] as const)(
+  '--workers 2: 300 concurrent randomized transfers, every byte both ways (%s)',
+  async (version) => {
+    const exercise = randomExercise(version);
+    const receiver = await startReceiver(exercise.onConnection);
+    receivers.push(receiver);
+    const relay = await startRelay([], receiver.port, [
+      '--workers',
+      '2',
+      '--proxy-protocol',
+      version,
+    ]);
+    const report = await exercise.run(relay.port, 300);
+    expect(report.failures).toEqual([]);
+    expect(report.checked).toBe(300);
+    await waitFor(async () => (await relay.okCount()) === 300, 10_000);
+  },
+  60_000,
+);
