@@ -20,10 +20,11 @@ test('node packages/dns-controller/dist/main.js render', async () => {
   );
   expect(ok.stderr).toBe('');
   expect(ok.code).toBe(0);
-  // k3s's root block has its own hosts (NodeHosts): the entry goes inside it.
+  // k3s's root block has its own hosts (NodeHosts, left as it is): templates answer instead.
   expect(ok.stdout).toContain(
-    `    hosts /etc/coredns/NodeHosts {\n      ${IP} shop.example.com ${M}\n      ttl 60\n`,
+    `.:53 {\n    template IN A { ${M}\n        match ^(?:shop\\.example\\.com)\\.$ ${M}\n        answer "{{ .Name }} 30 IN A ${IP}" ${M}\n`,
   );
+  expect(ok.stdout).toContain('    hosts /etc/coredns/NodeHosts {\n      ttl 60\n');
   const back = await runNode(main, ['render', '--corefile', '-'], { stdin: ok.stdout });
   expect(back.stdout).toBe(corefile);
 
