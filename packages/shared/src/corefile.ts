@@ -233,8 +233,6 @@ interface HostsDirective {
   readonly closeLine: number | undefined;
   readonly args: readonly string[];
   readonly byLine: ReadonlyMap<number, readonly ParseToken[]>;
-  /** The owner's options inside its block (`ttl`, `no_reverse`, ...), lines of ours aside. */
-  readonly options: ReadonlySet<string>;
 }
 
 function hostsDirective(d: Directive, lines: readonly Line[]): HostsDirective {
@@ -249,7 +247,6 @@ function hostsDirective(d: Directive, lines: readonly Line[]): HostsDirective {
     closeLine: brace === -1 ? undefined : lineIndexOf(lines, last.start),
     args: first.slice(1, brace === -1 ? undefined : brace).map((t) => t.text),
     byLine,
-    options: new Set(),
   };
 }
 
@@ -368,21 +365,10 @@ function recognise(
 
 // --- the root-zone server block -----------------------------------------------------
 
-interface RootKey {
-  readonly port: number;
-}
-
 /** `[dns://].[:port]` → its port; any other zone or scheme → undefined. */
-function rootKey(key: string): RootKey | undefined {
-  let rest = key.toLowerCase();
-  const scheme = /^([a-z0-9+.-]+):\/\//.exec(rest);
-  if (scheme !== null) {
-    if (scheme[1] !== 'dns') return undefined;
-    rest = rest.slice(scheme[0].length);
-  }
-  const m = /^\.(?::(\d+))?$/.exec(rest);
-  if (m === null) return undefined;
-  return { port: m[1] === undefined ? DEFAULT_DNS_PORT : Number(m[1]) };
+function rootKey(key: string): { port: number } | undefined {
+  const d = dnsKey(key);
+  return d?.zone === '.' ? { port: d.port } : undefined;
 }
 
 /** The server block serving the root zone over plain DNS; port 53 wins among several. */
