@@ -87,6 +87,8 @@ describe('answerCommandLine', () => {
     [['--nope', '--force'], 'unknown flag --nope'],
     [['--listen'], '--listen needs a value'],
     [['-x'], 'unknown flag -x'],
+    [['demoo'], 'unexpected argument demoo'],
+    [['--force', 'x'], 'unexpected argument x'],
   ])('%j: one line pointing at --help, exit 2', (argv, problem) => {
     const { out, io } = capture();
     expect(answerCommandLine(argv, COMMAND, io)).toBe(2);

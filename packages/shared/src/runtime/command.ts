@@ -41,8 +41,18 @@ export function answerCommandLine(
   const short = parsed.positionals.find(
     (p) => /^-[^-]/.test(p) && !(options.shortFlags ?? []).includes(p),
   );
+  // No command takes operands (subcommands are chosen before): a typo of one is one line too.
+  // A value after a short flag the command reads itself (`status -o json`) is not one.
+  const operand = parsed.positionals.find(
+    (p, i) =>
+      !p.startsWith('-') &&
+      args.includes(p) &&
+      !(options.shortFlags ?? []).includes(parsed.positionals[i - 1] ?? ''),
+  );
   const error =
-    parsed.usageErrors[0] ?? (short === undefined ? undefined : `unknown flag ${short}`);
+    parsed.usageErrors[0] ??
+    (short === undefined ? undefined : `unknown flag ${short}`) ??
+    (operand === undefined ? undefined : `unexpected argument ${operand}`);
   if (error === undefined) return undefined;
   io.stderr.write(`error: ${error}; see ${command.name} --help\n`);
   return 2;
