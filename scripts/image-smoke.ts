@@ -44,7 +44,10 @@ function run(
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
+    // A command that does not read its input (--version) may exit first: EPIPE is not an error.
+    child.stdin.on('error', () => undefined);
+    if (stdin === '') child.stdin.end();
+    else child.stdin.end(stdin);
   });
 }
 
