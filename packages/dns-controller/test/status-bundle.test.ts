@@ -244,10 +244,15 @@ test('status: forbidden, or no API server: one line on stderr, exit 1, nothing o
     /^status: not allowed to list Events \(reason=HostnameRefused\) in all namespaces: HTTP 403 Forbidden: injected failure \(.*\)\n$/,
   );
 
-  const bad = await runNode(main, ['status', '--output', 'yaml', 'extra'], { env: cliEnv() });
+  // A bad value is reported as invalid configuration; an operand no command takes is a
+  // command line that cannot be read: one line pointing at --help.
+  const bad = await runNode(main, ['status', '--output', 'yaml'], { env: cliEnv() });
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toBe(
-    'error: --output "yaml": expected text or json\nerror: unexpected argument extra\n',
+  expect(bad.stderr).toBe('error: --output "yaml": expected text or json\n');
+  const extra = await runNode(main, ['status', 'extra'], { env: cliEnv() });
+  expect(extra.code).toBe(2);
+  expect(extra.stderr).toBe(
+    'error: unexpected argument extra; see hairpin-dns-controller status --help\n',
   );
 
   child.kill('SIGTERM');
