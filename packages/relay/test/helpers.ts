@@ -154,4 +154,29 @@ export async function metricValue(
   return match?.value ?? 0;
 }
 
+/**
+ * Things to close after each test, last first (`afterEach(cleanups.run)` in the test file),
+ * and a receiver with a relay in front of it, both closed that way.
+ */
+export function testCleanups() {
+  const list: (() => Promise<void> | void)[] = [];
+  return {
+    push: (c: () => Promise<void> | void): void => void list.push(c),
+    run: async (): Promise<void> => {
+      for (const c of list.splice(0).reverse()) await c();
+    },
+    /** A receiver answering with `onConnection`, and a relay routed to it. */
+    pair: async (
+      onConnection: Parameters<typeof startReceiver>[0],
+      options: Parameters<typeof startTestRelay>[1] = {},
+    ): Promise<{ receiver: Receiver; relay: TestRelay }> => {
+      const receiver = await startReceiver(onConnection);
+      list.push(() => receiver.close());
+      const relay = await startTestRelay(receiver.port, options);
+      list.push(() => relay.close());
+      return { receiver, relay };
+    },
+  };
+}
+
 export { waitFor } from '@hairpin/testing';

@@ -13,25 +13,12 @@ import {
   startReceiver,
   startTestRelay,
   waitFor,
-  type Receiver,
-  type TestRelay,
+  testCleanups,
 } from './helpers.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function pair(
-  onConnection: Parameters<typeof startReceiver>[0],
-  options: Parameters<typeof startTestRelay>[1] = {},
-): Promise<{ receiver: Receiver; relay: TestRelay }> {
-  const receiver = await startReceiver(onConnection);
-  cleanups.push(() => receiver.close());
-  const relay = await startTestRelay(receiver.port, options);
-  cleanups.push(() => relay.close());
-  return { receiver, relay };
-}
+const cleanups = testCleanups();
+afterEach(cleanups.run);
+const { pair } = cleanups;
 
 describe('header and bytes', () => {
   test.each(['v1', 'v2'] as const)(

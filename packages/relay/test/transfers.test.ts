@@ -10,32 +10,12 @@ import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  dial,
-  metricValue,
-  startReceiver,
-  startTestRelay,
-  waitFor,
-  type Receiver,
-  type TestRelay,
-} from './helpers.ts';
+import { dial, metricValue, startTestRelay, waitFor, testCleanups } from './helpers.ts';
 import { randomExercise } from './random-transfers.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function pair(
-  onConnection: Parameters<typeof startReceiver>[0],
-  options: Parameters<typeof startTestRelay>[1] = {},
-): Promise<{ receiver: Receiver; relay: TestRelay }> {
-  const receiver = await startReceiver(onConnection);
-  cleanups.push(() => receiver.close());
-  const relay = await startTestRelay(receiver.port, options);
-  cleanups.push(() => relay.close());
-  return { receiver, relay };
-}
+const cleanups = testCleanups();
+afterEach(cleanups.run);
+const { pair } = cleanups;
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
