@@ -41,7 +41,7 @@ import { connect, type Server, type Socket } from 'node:net';
 import { Result, RESULTS, type ConnectionResult, type RouteCounters } from './metrics.ts';
 import { buildProxyHeader } from './proxy-header.ts';
 import type { Route } from './config.ts';
-import type { MemoryGuard, RelayOptions } from './relay.ts';
+import type { RelayOptions } from './relay.ts';
 import type { TargetResolver } from './resolver.ts';
 import { readSendQueues, sendQueueKey, type SendQueues } from './send-queues.ts';
 
@@ -119,8 +119,6 @@ export interface Core {
   readonly due: Connection[];
   /** performance.now() of the sweep's last pass; 0 before the first. */
   sweptAt: number;
-  /** Memory in use is at the guard's ceiling: new connections are refused (relay.ts). */
-  memoryFull: boolean;
 }
 
 // Upstream reads land in one buffer shared by every connection of this process; the
@@ -440,17 +438,6 @@ function queuedBytes(conn: Connection, queues: SendQueues): number {
   return client.writableLength + up.writableLength + kernel;
 }
 
-/** Refuses new connections while memory in use is at the guard's ceiling; says so once. */
-function checkMemory(core: Core, guard: MemoryGuard): void {
-  const inUse = guard.inUse();
-  const full = inUse !== undefined && inUse >= guard.ceiling;
-  if (full === core.memoryFull) return;
-  core.memoryFull = full;
-  const fields = { memoryInUse: inUse, ceiling: guard.ceiling, connections: core.live.length };
-  if (full) core.options.log.warn(fields, 'memory near its limit: refusing new connections');
-  else core.options.log.info(fields, 'memory below its ceiling again: accepting connections');
-}
-
 /**
  * One pass of the sweep that replaces per-socket timers: connects that took too long fail,
  * connections without progress for idleTimeoutMs end. Both are measured from timestamps,
@@ -476,7 +463,6 @@ export function sweepConnections(core: Core, tick: number): void {
   const now = performance.now();
   const late = core.sweptAt !== 0 && now - core.sweptAt > 2 * tick;
   core.sweptAt = now;
-  if (core.options.memoryGuard !== undefined) checkMemory(core, core.options.memoryGuard);
   const due = core.due;
   for (let i = 0; i < live.length; i++) {
     const conn = live[i]!;

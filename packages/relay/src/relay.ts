@@ -71,7 +71,6 @@ export function createRelay(options: RelayOptions): Relay {
     uncorkScheduled: false,
     due: [],
     sweptAt: 0,
-    memoryFull: false,
   };
   const live = core.live;
   let draining = false;
@@ -83,6 +82,24 @@ export function createRelay(options: RelayOptions): Relay {
     Math.min(1_000, Math.floor(Math.min(connectTimeoutMs, idleTimeoutMs) / 4)),
   );
   let sweeper: NodeJS.Timeout | undefined;
+  /** Memory in use is at the guard's ceiling: new connections are refused. */
+  let memoryFull = false;
+
+  /** Admission by memory, on the sweep's timer: a log line when it starts and when it ends. */
+  function checkMemory(guard: MemoryGuard): void {
+    const inUse = guard.inUse();
+    const full = inUse !== undefined && inUse >= guard.ceiling;
+    if (full === memoryFull) return;
+    memoryFull = full;
+    const fields = { memoryInUse: inUse, ceiling: guard.ceiling, connections: live.length };
+    if (full) log.warn(fields, 'memory near its limit: refusing new connections');
+    else log.info(fields, 'memory below its ceiling again: accepting connections');
+  }
+
+  function sweep(): void {
+    if (options.memoryGuard !== undefined) checkMemory(options.memoryGuard);
+    sweepConnections(core, tick);
+  }
 
   const states: RouteState[] = options.routes.map((route) => ({
     route,
@@ -99,7 +116,7 @@ export function createRelay(options: RelayOptions): Relay {
   }));
 
   function handle(state: RouteState, socket: Socket): void {
-    if (live.length >= maxConnections || core.memoryFull || draining) {
+    if (live.length >= maxConnections || memoryFull || draining) {
       state.counters.results[draining ? Result.shutdown : Result.rejected_limit]!++;
       socket.destroy();
       return;
@@ -125,7 +142,7 @@ export function createRelay(options: RelayOptions): Relay {
   return {
     async start() {
       for (const state of states) state.resolver.start();
-      sweeper = setInterval(sweepConnections, tick, core, tick);
+      sweeper = setInterval(sweep, tick);
       sweeper.unref();
       await Promise.all(
         states.map(
