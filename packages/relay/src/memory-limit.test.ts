@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   cgroupMemory,
-  cgroupMemoryLimit,
   cgroupWorkingSet,
   connectionsForMemoryLimit,
   MEMORY_HEADROOM,
@@ -27,7 +26,7 @@ function mount(files: Record<string, string>): string {
   return root;
 }
 
-describe('cgroupMemoryLimit', () => {
+describe('cgroupMemory', () => {
   test.each([
     [
       'v2, namespaced (the pod sees its own cgroup at the root)',
@@ -69,7 +68,7 @@ describe('cgroupMemoryLimit', () => {
     ['nothing readable', {}, '0::/\n', undefined],
     ['garbage', { 'memory.max': 'lots\n' }, '0::/\n', undefined],
   ])('%s', (_, files, selfCgroup, want) => {
-    expect(cgroupMemoryLimit({ root: mount(files), selfCgroup })).toBe(want);
+    expect(cgroupMemory({ root: mount(files), selfCgroup })?.limit).toBe(want);
   });
 });
 

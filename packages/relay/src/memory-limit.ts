@@ -61,17 +61,12 @@ export interface CgroupMemory {
 }
 
 /**
- * The memory limit of this process's cgroup in bytes: cgroup v2 `memory.max`, or v1
- * `memory.limit_in_bytes`; undefined when there is none or it cannot be read. The process's
- * own cgroup is looked up first (from /proc/self/cgroup); in a container with its own
- * cgroup namespace, or v1 with the container's cgroup mounted at the root, that is the
- * mount's root. The lower of the two counts when both are there (a nested limit).
+ * The memory limit of this process's cgroup (bytes: cgroup v2 `memory.max`, or v1
+ * `memory.limit_in_bytes`) with the cgroup whose limit it is; undefined when there is none or
+ * it cannot be read. The process's own cgroup is looked up first (from /proc/self/cgroup); in
+ * a container with its own cgroup namespace, or v1 with the container's cgroup mounted at the
+ * root, that is the mount's root. The lower counts when several are there (a nested limit).
  */
-export function cgroupMemoryLimit(files?: CgroupFiles): number | undefined {
-  return cgroupMemory(files)?.limit;
-}
-
-/** As cgroupMemoryLimit, with the cgroup whose limit it is (the lowest). */
 export function cgroupMemory(files?: CgroupFiles): CgroupMemory | undefined {
   let root = '/sys/fs/cgroup';
   let selfCgroup = '';
