@@ -129,20 +129,10 @@ export function wildcardsOfRegex(regex: string): string[] | undefined {
 }
 
 /**
- * One `template` per family for every wildcard: the relay's address for that family, or,
- * where the relay has none, an empty NOERROR (a client must not fall back to the public
- * address of the other family, which would bypass the relay).
+ * A `template` for one family: the relay's address for that family, or, where the relay has
+ * none, an empty NOERROR (a client must not fall back to the public address of the other
+ * family, which would bypass the relay).
  */
-export function wildcardTemplates(
-  relay: RelayAddresses,
-  wildcards: readonly string[],
-): BlockLines[] {
-  if (wildcards.length === 0) return [];
-  const matches = [marked(`match ${wildcardsRegex(wildcards)}`)];
-  return [family('A', relay.v4, matches), family('AAAA', relay.v6, matches)];
-}
-
-/** A `template` for one family: the relay's address, or an empty NOERROR without one. */
 function family(
   type: 'A' | 'AAAA',
   ip: string | undefined,
@@ -196,11 +186,10 @@ export function exactsOfRegex(regex: string): string[] | undefined {
 }
 
 /**
- * Where no `hosts` of ours can go (a block with the owner's `hosts`: CoreDNS allows one per
- * block; import mode, whose key lands in k3s's root block, which has one): one `template`
- * per address family, matching the exact names with one regex and the wildcards with
- * another, answering the relay's address (or, for a family the relay lacks, an empty
- * NOERROR).
+ * One `template` per address family, matching the exact names with one regex and the
+ * wildcards with another. Wildcards always go here; exact names only where no `hosts` of
+ * ours can go (a block with the owner's `hosts`: CoreDNS allows one per block; import mode,
+ * whose key lands in k3s's root block, which has one).
  */
 export function hostTemplates(relay: RelayAddresses, hosts: readonly string[]): BlockLines[] {
   const { exact, wildcards } = splitHosts(hosts);

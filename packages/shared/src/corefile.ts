@@ -27,7 +27,6 @@ import {
   relayAddresses,
   splitHosts,
   wildcardsOfRegex,
-  wildcardTemplates,
 } from './corefile-encoding.ts';
 import { isIP } from 'node:net';
 import {
@@ -445,11 +444,6 @@ class TokenIndex {
     return [this.at(this.lines[first]!.start), this.at(end)];
   }
 
-  count(line: number): number {
-    const [a, b] = this.range(line, line);
-    return b - a;
-  }
-
   /** Every token that starts on lines [first, last] lies within `span`. */
   holdOnly(first: number, last: number, span: Span): boolean {
     const [a, b] = this.range(first, last);
@@ -620,21 +614,16 @@ export function applyCorefileHosts(
   if (relay !== undefined) {
     const step = indentStep(text);
     for (const [block, served] of routeHosts(parsed, findRootBlock(parsed), wanted)) {
-      const { exact, wildcards } = splitHosts(served);
       const anchor = blockAnchor(parsed, lines, index, remove, block);
-      const added = wildcardTemplates(relay, wildcards).flatMap((t) =>
-        indentBlock(t, anchor.indent, step),
-      );
-      if (ownHosts.has(block)) {
-        // The block has a `hosts` of the owner's, and CoreDNS allows one per block: the exact
-        // names go into a template too (one regex; the owner's hosts stays as it is).
-        added.splice(0, added.length);
-        added.push(
-          ...hostTemplates(relay, served).flatMap((t) => indentBlock(t, anchor.indent, step)),
-        );
-      } else if (exact.length > 0) {
-        added.unshift(...indentBlock(hostsBlock(relay, exact), anchor.indent, step));
-      }
+      // Exact names in a hosts block of ours, wildcards in templates; where the block has a
+      // `hosts` of the owner's (CoreDNS allows one per block), every name in templates.
+      const { exact, wildcards } = ownHosts.has(block)
+        ? { exact: [], wildcards: served }
+        : splitHosts(served);
+      const added = [
+        ...(exact.length > 0 ? [hostsBlock(relay, exact)] : []),
+        ...hostTemplates(relay, wildcards),
+      ].flatMap((b) => indentBlock(b, anchor.indent, step));
       if (added.length > 0) insert.set(anchor.line, added);
     }
   }

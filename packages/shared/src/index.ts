@@ -23,7 +23,6 @@ export {
   type CorefileEditOptions,
   type CorefileToken,
 } from './corefile.ts';
-export { MANAGED_TTL, wildcardsRegex } from './corefile-encoding.ts';
 export {
   applyHostsFile,
   managedHostsFileEntries,
