@@ -19,13 +19,18 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
   coreDNSMissing,
   corpusFile,
+  freePort,
+  httpGet,
+  NGINX,
+  peerMissing,
   prepareCorefile,
   startCoreDNS,
+  startNginx,
   startStubUpstream,
+  type Peer,
   type RunningCoreDNS,
   type StubUpstream,
 } from '@hairpin/testing';
-import { freePort, NGINX, peerMissing, startNginx, type Peer } from '../../relay/test/peers.ts';
 import {
   corednsConfigMap,
   ingress,
@@ -63,23 +68,10 @@ const kubeProxy = (ip: string): number => {
   return relayPort;
 };
 
-/** The address the relay Service's ClusterIP stands for here; what nginx saw, and from where. */
+/** A GET of the relay Service's ClusterIP (through kubeProxy) for `host`: nginx's body, and from where. */
 async function get(ip: string, host: string): Promise<{ body: string; from: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: kubeProxy(ip), path: '/', headers: { host }, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ body: body.trim(), from }));
-      },
-    );
-    let from = '';
-    req.on('socket', (s) => s.on('connect', () => (from = `${s.localAddress}:${s.localPort}`)));
-    req.on('error', reject);
-    req.end();
-  });
+  const { body, local } = await httpGet(kubeProxy(ip), '127.0.0.1', { host });
+  return { body, from: local };
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { dial, readAll, startReceiver, waitFor, type Receiver } from './helpers.ts';
-import { freePort } from './peers.ts';
+import { freePort } from '@hairpin/testing';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const children: ChildProcess[] = [];

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { startReceiver, waitFor, type Receiver } from './helpers.ts';
-import { freePort } from './peers.ts';
+import { freePort } from '@hairpin/testing';
 import { randomExercise } from './random-transfers.ts';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));

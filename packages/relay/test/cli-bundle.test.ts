@@ -9,7 +9,7 @@ import { cliContractMismatches, parseVersionLine, runNode, waitFor } from '@hair
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { RELAY_FLAGS } from '../src/config.ts';
 import { DEMO_FLAGS } from '../src/demo.ts';
-import { freePort } from './peers.ts';
+import { freePort } from '@hairpin/testing';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const stops: (() => void)[] = [];

@@ -1,16 +1,16 @@
 // The relay in front of real PROXY-protocol receivers, as in production: nginx with
 // `listen ... proxy_protocol` (what ingress-nginx runs) and HAProxy with `accept-proxy`.
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestRelay, type TestRelay } from './helpers.ts';
 import {
   HAPROXY,
+  httpGet,
   NGINX,
   peerMissing,
   startHaproxyReceiver,
   startNginx,
   type Peer,
-} from './peers.ts';
+} from '@hairpin/testing';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 
@@ -25,22 +25,6 @@ async function ipv6Available(): Promise<boolean> {
   } finally {
     s.close();
   }
-}
-
-/** One HTTP request through the relay; returns the body and the client's own address. */
-function get(port: number, host: string): Promise<{ body: string; local: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ body: body.trim(), local }));
-    });
-    let local = '';
-    req.on('socket', (s) => s.on('connect', () => (local = `${s.localAddress}:${s.localPort}`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 const receivers = [
@@ -83,7 +67,7 @@ describe.each(receivers)('$name as the receiver', ({ binary, start }) => {
       });
       relays.push(relay);
       for (let i = 0; i < 3; i++) {
-        const { body, local } = await get(relay.port, c.host);
+        const { body, local } = await httpGet(relay.port, c.host);
         const expected = c.family === 'IPv6' ? local : local.replace(/^::ffff:/, '');
         expect(body).toBe(expected);
       }
@@ -92,7 +76,7 @@ describe.each(receivers)('$name as the receiver', ({ binary, start }) => {
 
   test('without the header the receiver refuses (the hairpin problem itself)', async (ctx) => {
     if (missing !== undefined) ctx.skip(missing);
-    const outcome = await get(peer!.port, '127.0.0.1').then(
+    const outcome = await httpGet(peer!.port, '127.0.0.1').then(
       (r) => r.body,
       (err: Error) => `error: ${err.message}`,
     );

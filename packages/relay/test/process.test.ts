@@ -8,7 +8,7 @@ import { runNode } from '@hairpin/testing';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { dial, readAll, startReceiver, waitFor, type Receiver } from './helpers.ts';
 import type { Socket } from 'node:net';
-import { freePort } from './peers.ts';
+import { freePort } from '@hairpin/testing';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const children: ChildProcess[] = [];

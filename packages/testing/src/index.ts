@@ -71,5 +71,15 @@ export {
   type DnsMessage,
   type DnsRecord,
 } from './dns-wire.ts';
+export {
+  freePort,
+  HAPROXY,
+  httpGet,
+  NGINX,
+  peerMissing,
+  startHaproxyReceiver,
+  startNginx,
+  type Peer,
+} from './peers.ts';
 export { FakeApiServer, type KubeObject, type RequestRecord } from './fake-apiserver.ts';
 export { waitFor } from './wait.ts';

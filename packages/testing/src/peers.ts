@@ -1,9 +1,11 @@
 // Real PROXY-protocol receivers: nginx (`listen ... proxy_protocol`) and HAProxy
 // (`bind ... accept-proxy`), each answering HTTP with the client address the header
 // carried. Started as child processes with configs in a temp dir, on free loopback ports.
+// Used by the relay's peer tests and by the dns-controller's whole-path test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,29 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((r) => server.close(() => r()));
   return port;
+}
+
+/**
+ * One HTTP GET of `/` to `host:port` (a fresh connection); the body, trimmed, and the
+ * client's own address (`local`), which a PROXY receiver should report back.
+ */
+export function httpGet(
+  port: number,
+  host = '127.0.0.1',
+  headers: Record<string, string> = {},
+): Promise<{ body: string; local: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/', headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ body: body.trim(), local }));
+    });
+    let local = '';
+    req.on('socket', (s) => s.on('connect', () => (local = `${s.localAddress}:${s.localPort}`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 async function waitForPort(
@@ -54,7 +79,7 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-export async function startPeer(
+async function startPeer(
   binary: string,
   args: string[],
   dir: string,
