@@ -3,7 +3,6 @@
 // once, and hairpin_build_info on /metrics carrying the same version and commit.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { cliContractMismatches, parseVersionLine, runNode, waitFor } from '@hairpin/testing';
 import { afterEach, beforeAll, expect, test } from 'vitest';
@@ -52,17 +51,6 @@ test('bad values are still reported all at once, one line each', async () => {
   ]);
 });
 
-function fetchText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
 test.each([1, 2])(
   'hairpin_build_info on /metrics names the version and commit --version prints (%i worker(s))',
   async (workers) => {
@@ -88,7 +76,9 @@ test.each([1, 2])(
     stops.push(() => child.kill('SIGKILL'));
     let text = '';
     await waitFor(async () => {
-      text = await fetchText(`http://127.0.0.1:${admin}/metrics`).catch(() => '');
+      text = await fetch(`http://127.0.0.1:${admin}/metrics`)
+        .then((r) => r.text())
+        .catch(() => '');
       return text.includes('hairpin_build_info');
     }, 15_000);
     const series = text.split('\n').filter((l) => l.startsWith('hairpin_build_info'));
