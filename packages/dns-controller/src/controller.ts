@@ -17,6 +17,7 @@ import type { ConfigMapTarget, ControllerConfig } from './config.ts';
 import { ConfigMapWriter } from './configmap-writer.ts';
 import { CONFIRM_EMPTY_MS, RECONCILE_BACKOFF } from './constants.ts';
 import type { EventRecorder } from './events.ts';
+import { IngressHostsMemo } from './desired-hosts.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import {
   CorefileEditMemo,
@@ -63,6 +64,8 @@ export class DnsController {
   private readonly refusedWrites = new RefusedWrites();
   /** The last Corefile edits: a reconcile that changes nothing does not edit again. */
   private readonly editMemo = new CorefileEditMemo();
+  /** Each Ingress's hosts: a reconcile checks only the objects that changed. */
+  private readonly hostsMemo = new IngressHostsMemo();
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -109,7 +112,7 @@ export class DnsController {
       identity: this.o.config.podName,
       leader: this.leading,
       synced: this.caches.synced,
-      decision: decideSnapshot(snapshot, this.o.config),
+      decision: decideSnapshot(snapshot, { ...this.o.config, hostsMemo: this.hostsMemo }),
       notServed: this.notServed,
       writes: this.writes.list(),
       reloads: this.reporter.reloadStates(),
@@ -143,6 +146,7 @@ export class DnsController {
           ...this.o.config,
           confirmEmptyMs: this.o.confirmEmptyMs ?? CONFIRM_EMPTY_MS,
           editMemo: this.editMemo,
+          hostsMemo: this.hostsMemo,
         },
         Date.now(),
       );

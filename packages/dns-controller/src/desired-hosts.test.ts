@@ -6,7 +6,7 @@ import {
   type SourceFilter,
 } from '@hairpin/shared';
 import { describe, expect, test } from 'vitest';
-import { desiredHosts } from './desired-hosts.ts';
+import { desiredHosts, IngressHostsMemo } from './desired-hosts.ts';
 
 const ingress = (name: string, cls: string | undefined, hosts: unknown[]) => ({
   metadata: { name, namespace: 'shop', uid: `uid-${name}` },
@@ -47,8 +47,9 @@ describe('desiredHosts, cached per object', () => {
     ingress('c', 'traefik', ['t.example.com']),
     ingress('d', undefined, ['d.example.com']),
   ];
+  const memo = new IngressHostsMemo();
   const decide = (ingresses: readonly unknown[], filter: SourceFilter) =>
-    desiredHosts({ ingresses, gateways: [], routes: [], services: [], filter, policy });
+    desiredHosts({ ingresses, gateways: [], routes: [], services: [], filter, policy, memo });
 
   test('the same decision as checking every candidate, again and again', () => {
     for (let i = 0; i < 2; i++) expect(decide(objects, nginx)).toEqual(uncached(objects, nginx));

@@ -65,28 +65,38 @@ interface IngressHosts {
  * an object in place: a watch event or a re-list replaces it, so the object itself is the
  * key, and an entry goes with its object. At 20,000 hosts, checking every host of every
  * Ingress on every reconcile was most of a reconcile's CPU (issue 19); now only the
- * objects that changed are checked. The result is exactly that of the uncached path.
+ * objects that changed are checked. The result is exactly that of the uncached path. The
+ * controller keeps one; decisions without one check every object.
  */
-const ingressMemo = new WeakMap<object, { readonly key: string; readonly hosts: IngressHosts }>();
+export class IngressHostsMemo {
+  private readonly byObject = new WeakMap<
+    object,
+    { readonly key: string; readonly hosts: IngressHosts }
+  >();
+
+  /** `key`: what the result depends on besides the object (the filter and the policy). */
+  hosts(ingress: unknown, key: string, compute: () => IngressHosts): IngressHosts {
+    if (typeof ingress !== 'object' || ingress === null) return compute();
+    const cached = this.byObject.get(ingress);
+    if (cached !== undefined && cached.key === key) return cached.hosts;
+    const hosts = compute();
+    this.byObject.set(ingress, { key, hosts });
+    return hosts;
+  }
+}
 
 function ingressHosts(
   ingress: unknown,
   filter: SourceFilter,
   policy: HostnamePolicy,
-  key: string,
 ): IngressHosts {
-  const cacheable = typeof ingress === 'object' && ingress !== null;
-  const cached = cacheable ? ingressMemo.get(ingress) : undefined;
-  if (cached !== undefined && cached.key === key) return cached.hosts;
   const found = hostsFromIngress(ingress, filter);
   const { accepted, rejected } = decideHosts(found, policy);
   const classFiltered = classFilteredHosts(
     { ingresses: [ingress], gateways: [], routes: [] },
     filter,
   );
-  const hosts = { found, accepted, rejected, classFiltered };
-  if (cacheable) ingressMemo.set(ingress, { key, hosts });
-  return hosts;
+  return { found, accepted, rejected, classFiltered };
 }
 
 function append<T>(to: T[], items: readonly T[]): void {
@@ -100,17 +110,18 @@ export function desiredHosts(input: {
   readonly services: readonly unknown[];
   readonly filter: SourceFilter;
   readonly policy: HostnamePolicy;
+  readonly memo?: IngressHostsMemo | undefined;
 }): DesiredHosts {
-  const { filter, policy } = input;
-  // What the per-object results depend on besides the object.
-  const key = JSON.stringify([filter, policy]);
+  const { filter, policy, memo } = input;
+  const key = memo === undefined ? '' : JSON.stringify([filter, policy]);
   const proxyIPs = proxyModeIPs(input.services);
   const accepted: SourcedHost[] = [];
   const rejected: HostRejection[] = [];
   const classFiltered: SourcedHost[] = [];
   const proxyMode: { ref: ObjectRef; hosts: string[] }[] = [];
   for (const ingress of input.ingresses) {
-    const found = ingressHosts(ingress, filter, policy, key);
+    const compute = () => ingressHosts(ingress, filter, policy);
+    const found = memo === undefined ? compute() : memo.hosts(ingress, key, compute);
     append(classFiltered, found.classFiltered);
     if (found.found.length > 0 && ingressNeedsNoHairpin(ingress, proxyIPs)) {
       proxyMode.push({

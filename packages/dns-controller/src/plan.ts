@@ -13,7 +13,7 @@ import {
   type ObjectRef,
 } from '@hairpin/shared';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
-import { desiredHosts, type DesiredHosts } from './desired-hosts.ts';
+import { desiredHosts, type DesiredHosts, type IngressHostsMemo } from './desired-hosts.ts';
 import { allServed, planWithinCapacity, type PublishedExtras } from './serve-plan.ts';
 
 export type ConfigMapData = Readonly<Record<string, string>>;
@@ -60,6 +60,8 @@ export type PlanConfig = Pick<
   readonly confirmEmptyMs: number;
   /** The controller's memo of its last edits (see CorefileEditMemo). */
   readonly editMemo?: CorefileEditMemo;
+  /** The controller's memo of each Ingress's hosts (see IngressHostsMemo). */
+  readonly hostsMemo?: IngressHostsMemo;
 };
 
 /** New data computed from the current data; undefined: nothing to change. */
@@ -249,7 +251,12 @@ export function decideSnapshot(
   snapshot: Pick<Snapshot, 'ingresses' | 'gateways' | 'routes' | 'services'>,
   config: Pick<
     PlanConfig,
-    'sources' | 'ingressClasses' | 'gatewayClasses' | 'clusterDomain' | 'allowedSuffixes'
+    | 'sources'
+    | 'ingressClasses'
+    | 'gatewayClasses'
+    | 'clusterDomain'
+    | 'allowedSuffixes'
+    | 'hostsMemo'
   >,
 ): DesiredHosts {
   return desiredHosts({
@@ -263,6 +270,7 @@ export function decideSnapshot(
       gatewayClasses: config.gatewayClasses,
     },
     policy: { clusterDomain: config.clusterDomain, allowedSuffixes: config.allowedSuffixes },
+    memo: config.hostsMemo,
   });
 }
 
