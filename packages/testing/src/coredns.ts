@@ -4,7 +4,6 @@
 // fail. The binary's `kubernetes` plugin serves the Services listed in STUBK8S_RECORDS
 // instead of asking an API server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import {
   accessSync,
@@ -15,9 +14,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
+import { freeDnsPort } from './dns-port.ts';
 import { queryDns, type DnsAnswer, type DnsQueryOptions } from './dns-client.ts';
 
 /** Services the stub `kubernetes` plugin serves unless a test gives its own (cluster.local). */
@@ -66,29 +65,7 @@ export function coreDNSMissing(env: NodeJS.ProcessEnv = process.env): string | u
   if (env['HAIRPIN_REQUIRE_PEERS'] === '1') {
     throw new Error(`${reason}: CoreDNS tests are required here (HAIRPIN_REQUIRE_PEERS=1)`);
   }
-  const message = `${reason}: CoreDNS tests skipped`;
-  return message;
-}
-
-/** A loopback port free for both UDP and TCP at the time of the call. */
-export async function freeDnsPort(): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const udp = createSocket('udp4');
-    udp.bind(0, '127.0.0.1');
-    await once(udp, 'listening');
-    const { port } = udp.address();
-    const tcp = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((r) => udp.close(() => r()));
-    if (ok) {
-      await new Promise<void>((r) => tcp.close(() => r()));
-      return port;
-    }
-    if (attempt >= 20) throw new Error('no free loopback port for UDP and TCP');
-  }
+  return `${reason}: CoreDNS tests skipped`;
 }
 
 export interface StartCoreDNSOptions {

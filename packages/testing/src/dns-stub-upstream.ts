@@ -3,9 +3,8 @@
 // for everything else. UDP and TCP on the same loopback port (node-local-dns forwards with
 // `force_tcp`). Answers longer than 512 bytes (or the query's EDNS size) are truncated over
 // UDP, so clients fall back to TCP as they would on the internet.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
+import { listenDnsPort } from './dns-port.ts';
 import { decodeMessage, encodeResponse, type AnswerRecord } from './dns-wire.ts';
 
 export interface StubRecords {
@@ -97,25 +96,6 @@ function answer(
   return full;
 }
 
-async function listen(): Promise<{ udp: UdpSocket; tcp: Server; port: number }> {
-  // UDP on port 0, then TCP on the same port; another process may hold that TCP port: retry.
-  for (let attempt = 0; ; attempt++) {
-    const udp = createSocket('udp4');
-    udp.bind(0, '127.0.0.1');
-    await once(udp, 'listening');
-    const { port } = udp.address();
-    const tcp = createServer();
-    try {
-      tcp.listen(port, '127.0.0.1');
-      await once(tcp, 'listening');
-      return { udp, tcp, port };
-    } catch (err) {
-      udp.close();
-      if (attempt >= 20) throw err;
-    }
-  }
-}
-
 /** Starts the stub on 127.0.0.1 (a free port, UDP and TCP). */
 export async function startStubUpstream(
   options: { readonly records?: Readonly<Record<string, StubRecords>> } = {},
@@ -124,7 +104,7 @@ export async function startStubUpstream(
     Object.entries(options.records ?? STUB_UPSTREAM_RECORDS).map(([k, v]) => [k.toLowerCase(), v]),
   );
   const received: StubQuery[] = [];
-  const { udp, tcp, port } = await listen();
+  const { udp, tcp, port } = await listenDnsPort();
   udp.on('message', (msg, rinfo) => {
     const reply = answer(msg, records, 'udp', received);
     if (reply) udp.send(reply, rinfo.port, rinfo.address);

@@ -30,7 +30,6 @@ export {
   CLUSTER_SERVICES,
   coreDNSMissing,
   findCoreDNS,
-  freeDnsPort,
   startCoreDNS,
   type RunningCoreDNS,
   type StartCoreDNSOptions,
