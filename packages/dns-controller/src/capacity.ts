@@ -66,10 +66,12 @@ export interface CapacityChoice {
  * The longest prefix of `ordered` for which `fits` holds (with the prefix sorted by
  * name), found with one call when everything fits, else by binary search (about
  * log2(n) + 1 calls). `fits` is assumed monotone: fewer hosts never need more bytes.
+ * `allFit`: the caller already knows whether every host fits (not asked again).
  */
 export function chooseServed(
   ordered: readonly string[],
   fits: (sortedHosts: readonly string[]) => boolean,
+  allFit?: boolean,
 ): CapacityChoice {
   let evaluations = 0;
   const prefix = (n: number): string[] => ordered.slice(0, n).sort();
@@ -77,8 +79,10 @@ export function chooseServed(
     evaluations++;
     return fits(hosts);
   };
-  const all = prefix(ordered.length);
-  if (test(all)) return { served: all, notServed: [], evaluations };
+  if (allFit !== false) {
+    const all = prefix(ordered.length);
+    if (allFit === true || test(all)) return { served: all, notServed: [], evaluations };
+  }
   // Invariant: prefix(lo) fits (0 does: no hosts is the original file), prefix(hi) does not.
   let lo = 0;
   let hi = ordered.length;

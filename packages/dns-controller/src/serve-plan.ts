@@ -93,7 +93,7 @@ export function allServed(hosts: readonly string[]): {
 /**
  * The writes for the longest prefix of the serving order whose every edited ConfigMap
  * fits in CONFIGMAP_MAX_BYTES. `plan(hosts, published)` is the plan's own writes for those
- * hosts. When everything fits, `plan` runs once; otherwise about log2(n) + 3 times.
+ * hosts. When everything fits, `plan` runs once; otherwise about log2(n) + 2 times.
  */
 export function planWithinCapacity<P extends PlannedWrites>(
   snapshot: {
@@ -112,15 +112,14 @@ export function planWithinCapacity<P extends PlannedWrites>(
   const extras = (hosts: readonly string[]): PublishedExtras =>
     sources.anyForNodes ? { nodeHosts: hosts.filter((h) => nodeHostSet.has(h)) } : {};
 
-  const fits = (hosts: readonly string[]): boolean =>
-    plan(hosts, extras(hosts)).writes.every((w) => configMapSize(w.data) <= CONFIGMAP_MAX_BYTES);
+  const withinLimit = (p: P): boolean =>
+    p.writes.every((w) => configMapSize(w.data) <= CONFIGMAP_MAX_BYTES);
   // The common case first: everything fits, one plan, and no ordering needed.
   const whole = plan(decision.hosts, extras(decision.hosts));
-  if (whole.writes.every((w) => configMapSize(w.data) <= CONFIGMAP_MAX_BYTES)) {
-    return { ...whole, served: decision.hosts, notServed: [] };
-  }
+  if (withinLimit(whole)) return { ...whole, served: decision.hosts, notServed: [] };
   const order = servingOrder(decision.accepted, sources.createdAt);
-  const choice = chooseServed(order, fits);
+  // Every host was just found not to fit: the search does not plan them all again.
+  const choice = chooseServed(order, (hosts) => withinLimit(plan(hosts, extras(hosts))), false);
   const served = choice.served;
   // hairpin-hosts also lists the hosts left out (for `status`), in the room left there.
   const published = extras(served);
