@@ -6,6 +6,7 @@ import { applyCorefileHosts } from '@hairpin/shared';
 import { FakeApiServer } from '@hairpin/testing';
 import { loadConfig } from '../src/config.ts';
 import { runDnsController, type RunningController } from '../src/run.ts';
+import { corednsConfigMap, EDIT, relayService } from '../test/harness.ts';
 
 const CHANGES = Number(process.argv[2] ?? 100);
 const corefile =
@@ -15,12 +16,8 @@ async function run(
   ingresses: number,
 ): Promise<{ fake: FakeApiServer; start: () => Promise<RunningController> }> {
   const fake = await FakeApiServer.start();
-  fake.create({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'coredns', namespace: 'kube-system' },
-    data: { Corefile: corefile },
-  });
+  fake.create(corednsConfigMap(corefile));
+  fake.create(relayService());
   for (let i = 0; i < ingresses; i++) {
     fake.create({
       apiVersion: 'networking.k8s.io/v1',
@@ -84,11 +81,9 @@ const pct = (xs: number[], p: number) =>
 {
   const hosts = Array.from({ length: 10_000 }, (_, i) => `host-${i}.bulk.example.com`);
   const t0 = performance.now();
-  const edited = applyCorefileHosts(corefile, hosts, {
-    target: 'hairpin-relay.hairpin.svc.cluster.local',
-  });
+  const edited = applyCorefileHosts(corefile, hosts, EDIT);
   const t1 = performance.now();
-  applyCorefileHosts(edited, hosts, { target: 'hairpin-relay.hairpin.svc.cluster.local' });
+  applyCorefileHosts(edited, hosts, EDIT);
   const t2 = performance.now();
   console.log(
     `applyCorefileHosts, 10,000 hosts: ${(t1 - t0).toFixed(0)} ms to add, ${(t2 - t1).toFixed(0)} ms to re-apply (no change)`,
@@ -102,7 +97,7 @@ const pct = (xs: number[], p: number) =>
   await running.stop();
   await fake.stop();
   console.log(
-    `controller start -> Corefile with 10,000 rules written (list of 10,000 Ingresses included): ${wrote.toFixed(0)} ms`,
+    `controller start -> Corefile with 10,000 hosts written (list of 10,000 Ingresses included): ${wrote.toFixed(0)} ms`,
   );
 }
 process.exit(0);

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { FakeApiServer } from '@hairpin/testing';
+import { corednsConfigMap, relayService } from '../test/harness.ts';
 
 const SIZES = process.argv.slice(2).map(Number);
 const sizes = SIZES.length > 0 ? SIZES : [1_000, 10_000, 20_000];
@@ -130,18 +131,8 @@ interface Row {
 
 async function measure(total: number): Promise<Row> {
   const fake = await FakeApiServer.start();
-  fake.create({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'coredns', namespace: 'kube-system' },
-    data: { Corefile: corefile },
-  });
-  fake.create({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'hairpin-relay', namespace: 'hairpin' },
-    spec: { clusterIP: '10.96.0.50', ports: [{ port: 80 }] },
-  });
+  fake.create(corednsConfigMap(corefile));
+  fake.create(relayService());
   const ingresses = Math.ceil(total / PER_INGRESS);
   for (let i = 0; i < ingresses; i++) fake.create(ingress(i));
   const corednsPuts = () =>
@@ -176,7 +167,6 @@ async function measure(total: number): Promise<Row> {
     },
   );
   const pid = child.pid!;
-  const logs: string[] = [];
   try {
     await until(() => servedCount() > 0 && corednsPuts().length > 0);
     await until(
@@ -227,7 +217,6 @@ async function measure(total: number): Promise<Row> {
       corednsWrites: corednsPuts().length,
     };
   } finally {
-    void logs;
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     await fake.stop();
