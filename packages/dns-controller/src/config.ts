@@ -1,12 +1,12 @@
 // hairpin-dns-controller configuration: flags with environment twins (docs/install.md, Configuration),
 // parsed once at the edge; every problem reported at once; the result frozen.
 import {
-  checkHostnameSyntax,
   CLUSTER_DOMAIN_FLAG,
   clusterDomainFlag,
   commonConfig,
   COMMON_FLAGS,
   ConfigError,
+  domainSuffixesFlag,
   durationFlag,
   formatDuration,
   NAMESPACE_FLAG,
@@ -217,15 +217,7 @@ export function loadConfig(
   if (gatewayApi !== 'auto' && gatewayApi !== 'off')
     problems.push('--gateway-api must be auto or off');
 
-  const allowedSuffixes = (flags.values.get('allowed-suffix') ?? []).map((s) =>
-    s
-      .toLowerCase()
-      .replace(/^\*?\./, '')
-      .replace(/\.$/, ''),
-  );
-  for (const s of allowedSuffixes)
-    if (!checkHostnameSyntax(s).ok)
-      problems.push(`--allowed-suffix ${JSON.stringify(s)} is not a DNS name`);
+  const allowedSuffixes = domainSuffixesFlag(flags, 'allowed-suffix', problems);
 
   const duration = (name: string, fallbackMs: number, minMs: number, maxMs: number): number =>
     durationFlag(flags, CONTROLLER_FLAGS, name, { fallbackMs, minMs, maxMs }, problems);

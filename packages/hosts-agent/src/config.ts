@@ -1,13 +1,14 @@
 // hairpin-hosts-agent configuration: flags with environment twins, parsed once, frozen.
 import {
-  checkHostnameSyntax,
   CLUSTER_DOMAIN_FLAG,
   clusterDomainFlag,
   commonConfig,
   COMMON_FLAGS,
   ConfigError,
+  domainSuffixesFlag,
   durationFlag,
   flagValue,
+  integerFlag,
   NAMESPACE_FLAG,
   namespaceFlag,
   parseFlags,
@@ -85,19 +86,13 @@ export function loadConfig(
   const nodeHosts = flagValue(flags, 'node-hosts') ?? 'auto';
   if (!(NODE_HOSTS_MODES as readonly string[]).includes(nodeHosts))
     problems.push(`--node-hosts must be one of ${NODE_HOSTS_MODES.join(', ')}`);
-  const nodeHostSuffixes = (flags.values.get('node-host-suffix') ?? []).map((s) =>
-    s
-      .toLowerCase()
-      .replace(/^\*?\./, '')
-      .replace(/\.$/, ''),
+  const nodeHostSuffixes = domainSuffixesFlag(flags, 'node-host-suffix', problems);
+  const maxLines = integerFlag(
+    flags,
+    'max-lines',
+    { fallback: DEFAULT_MAX_LINES, min: 1, max: 1_000_000 },
+    problems,
   );
-  for (const s of nodeHostSuffixes)
-    if (!checkHostnameSyntax(s).ok)
-      problems.push(`--node-host-suffix ${JSON.stringify(s)} is not a DNS name`);
-  const maxLinesText = flagValue(flags, 'max-lines') ?? String(DEFAULT_MAX_LINES);
-  const maxLines = Number(maxLinesText);
-  if (!Number.isSafeInteger(maxLines) || maxLines < 1)
-    problems.push(`--max-lines ${JSON.stringify(maxLinesText)} is not a positive whole number`);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...common,

@@ -2,6 +2,7 @@
 // `--some-flag` can also be set as SOME_FLAG (or a named variable); flags win.
 // Pure: callers pass argv and env, and get every problem at once.
 import { isIP } from 'node:net';
+import { checkHostnameSyntax } from './hostname.ts';
 
 export interface FlagSpec {
   /** Long flag name without dashes, e.g. "hosts-file". */
@@ -338,6 +339,23 @@ export function clusterDomainFlag(
     problems.push(`--cluster-domain ${JSON.stringify(domain)} is not a DNS name`);
   }
   return domain;
+}
+
+/**
+ * A repeatable domain-suffix flag (--allowed-suffix, --node-host-suffix): each value lower
+ * case, without a leading `*.` or `.` and a final dot; problems appended.
+ */
+export function domainSuffixesFlag(flags: ParsedFlags, name: string, problems: string[]): string[] {
+  const suffixes = (flags.values.get(name) ?? []).map((s) =>
+    s
+      .toLowerCase()
+      .replace(/^\*?\./, '')
+      .replace(/\.$/, ''),
+  );
+  for (const s of suffixes)
+    if (!checkHostnameSyntax(s).ok)
+      problems.push(`--${name} ${JSON.stringify(s)} is not a DNS name`);
+  return suffixes;
 }
 
 /** The relay Service's name inside the cluster: hairpin-relay.<namespace>.svc.<domain>. */

@@ -53,6 +53,7 @@ export {
   commonConfig,
   COMMON_FLAGS,
   DEFAULT_CLUSTER_DOMAIN,
+  domainSuffixesFlag,
   durationFlag,
   envNameOf,
   flagValue,
