@@ -24,19 +24,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findCoreDNS, startCoreDNS, type RunningCoreDNS } from '../packages/testing/src/coredns.ts';
 import { prepareCorefile } from '../packages/testing/src/coredns-prepare.ts';
+import { corpusFile } from '../packages/testing/src/corpus.ts';
 import { applyCorefileHosts, renderCorefileOverride } from '../packages/shared/src/index.ts';
+import { envNumber, spread } from './stats.ts';
 
-const env = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const ROUNDS = env('BENCH_DNS_ROUNDS', 8);
-const DURATION = env('BENCH_DNS_DURATION', 3);
+const ROUNDS = envNumber('BENCH_DNS_ROUNDS', 8);
+const DURATION = envNumber('BENCH_DNS_DURATION', 3);
 /** Names in each run's data file: more than CoreDNS answers in DURATION seconds. */
-const NAMES_PER_RUN = env('BENCH_DNS_NAMES', 400_000);
+const NAMES_PER_RUN = envNumber('BENCH_DNS_NAMES', 400_000);
 
 const EXACT = 10_000;
 const WILDCARDS = 100;
@@ -69,22 +66,8 @@ function legacyCorefile(original: string): string {
   return original.replace(/^\.:53 \{\n/m, (open) => `${open}${rules}`);
 }
 
-const baselineText = readFileSync(
-  fileURLToPath(
-    new URL(
-      '../packages/testing/fixtures/corpus/corefiles/kubeadm-latest.Corefile',
-      import.meta.url,
-    ),
-  ),
-  'utf8',
-);
-
-const k3sText = readFileSync(
-  fileURLToPath(
-    new URL('../packages/testing/fixtures/corpus/corefiles/k3s.Corefile', import.meta.url),
-  ),
-  'utf8',
-);
+const baselineText = readFileSync(corpusFile('corefiles/kubeadm-latest.Corefile'), 'utf8');
+const k3sText = readFileSync(corpusFile('corefiles/k3s.Corefile'), 'utf8');
 
 const coredns = findCoreDNS();
 const missing = [
@@ -143,13 +126,6 @@ function dnsperf(port: number, names: string): number {
   }
   return Number(qps);
 }
-
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length / 2;
-  const median = s.length % 2 ? s[Math.floor(mid)]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { median, min: s[0]!, max: s.at(-1)! };
-};
 
 try {
   const upstream = await start(
@@ -230,7 +206,7 @@ try {
     const r = ratios.get(v.name);
     const bytes = [v.text, ...Object.values(v.files)].reduce((n, t) => n + Buffer.byteLength(t), 0);
     console.log(
-      `| ${v.name} | ${bytes} | ${fmt(stats(qps.get(v.name)!), 0)} | ${r === undefined ? '1' : `${fmt(stats(r), 3)}x`} |`,
+      `| ${v.name} | ${bytes} | ${fmt(spread(qps.get(v.name)!), 0)} | ${r === undefined ? '1' : `${fmt(spread(r), 3)}x`} |`,
     );
   }
 } finally {

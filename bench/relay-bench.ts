@@ -31,18 +31,16 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../packages/testing/src/peers.ts';
+import { envNumber, median, spread } from './stats.ts';
 
-const env = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const ROUNDS = env('BENCH_ROUNDS', 10);
-const DURATION = env('BENCH_DURATION', 2);
-const IDLE = env('BENCH_IDLE', 4000);
+const ROUNDS = envNumber('BENCH_ROUNDS', 10);
+const DURATION = envNumber('BENCH_DURATION', 2);
+const IDLE = envNumber('BENCH_IDLE', 4000);
 const relayMain = fileURLToPath(new URL('../packages/relay/dist/main.js', import.meta.url));
 // An A/B of two builds: an older bundle (e.g. built from an earlier commit in a worktree)
 // runs as one more one-core variant, interleaved with the rest.
@@ -67,14 +65,6 @@ const stop = (): void => {
 process.on('exit', stop);
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -373,20 +363,11 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 // --- report ---
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-/** Per-round ratios a/b: median and range. */
-function ratio(a: string, b: string): { med: number; min: number; max: number } {
-  const xs = get(a).map((v, i) => v / get(b)[i]!);
-  return { med: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
-}
 const f = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+/** Per-round ratios a/b: median and range. */
 const cell = (a: string, b: string): string => {
-  const r = ratio(a, b);
-  return `${f(r.med)}x [${f(r.min)}-${f(r.max)}]`;
+  const r = spread(get(a).map((v, i) => v / get(b)[i]!));
+  return `${f(r.median)}x [${f(r.min)}-${f(r.max)}]`;
 };
 
 const measures: [label: string, key: string, unit: string, better: string, target: string][] = [
