@@ -2,7 +2,7 @@
 // informer against it (outages, dropped streams, 5xx, 410).
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ResilientInformer } from '../src/runtime/kube.ts';
+import { ResilientInformer, type InformerOptions } from '../src/runtime/kube.ts';
 import { apiStatus, silentLogger } from '../src/runtime/index.ts';
 import { FakeApiServer, waitFor } from '@hairpin/testing';
 
@@ -17,6 +17,25 @@ async function start(): Promise<{ fake: FakeApiServer; api: CoreV1Api }> {
   const fake = await FakeApiServer.start({ bookmarkIntervalMs: 200 });
   fakes.push(fake);
   return { fake, api: fake.kubeConfig().makeApiClient(CoreV1Api) };
+}
+
+/** An informer on the hairpin namespace's ConfigMaps (`options` override), started; stopped after the test. */
+function configMapInformer(
+  fake: FakeApiServer,
+  api: CoreV1Api,
+  options: Partial<InformerOptions<V1ConfigMap>> = {},
+): ResilientInformer<V1ConfigMap> {
+  const informer = new ResilientInformer<V1ConfigMap>({
+    name: 'configmaps',
+    kubeConfig: fake.kubeConfig(),
+    path: '/api/v1/namespaces/hairpin/configmaps',
+    list: () => api.listNamespacedConfigMap({ namespace: 'hairpin' }),
+    log: silentLogger(),
+    ...options,
+  });
+  informers.push(informer);
+  informer.start();
+  return informer;
 }
 
 const cm = (name: string, data: Record<string, string>): V1ConfigMap => ({
@@ -73,16 +92,9 @@ describe('FakeApiServer with the real client', () => {
       body: cm('a', { k: '1' }),
     });
     const events: string[] = [];
-    const informer = new ResilientInformer<V1ConfigMap>({
-      name: 'configmaps',
-      kubeConfig: fake.kubeConfig(),
-      path: '/api/v1/namespaces/hairpin/configmaps',
-      list: () => api.listNamespacedConfigMap({ namespace: 'hairpin' }),
-      log: silentLogger(),
+    configMapInformer(fake, api, {
       onChange: (kind, o) => events.push(`${kind}:${o.metadata?.name}:${o.data?.['k']}`),
     });
-    informers.push(informer);
-    informer.start();
     await waitFor(() => events.length === 1);
     const same = await api.replaceNamespacedConfigMap({
       namespace: 'hairpin',
@@ -109,21 +121,16 @@ describe('FakeApiServer with the real client', () => {
     const { fake, api } = await start();
     await api.createNamespacedConfigMap({ namespace: 'hairpin', body: cm('other', {}) });
     const events: string[] = [];
-    const informer = new ResilientInformer<V1ConfigMap>({
+    const informer = configMapInformer(fake, api, {
       name: 'hairpin-hosts',
-      kubeConfig: fake.kubeConfig(),
-      path: '/api/v1/namespaces/hairpin/configmaps',
       fieldSelector: 'metadata.name=hairpin-hosts',
       list: () =>
         api.listNamespacedConfigMap({
           namespace: 'hairpin',
           fieldSelector: 'metadata.name=hairpin-hosts',
         }),
-      log: silentLogger(),
       onChange: (kind, o) => events.push(`${kind}:${o.metadata?.name}`),
     });
-    informers.push(informer);
-    informer.start();
     await waitFor(() => informer.synced);
     await api.createNamespacedConfigMap({ namespace: 'hairpin', body: cm('hairpin-hosts', {}) });
     await api.deleteNamespacedConfigMap({ namespace: 'hairpin', name: 'other' });
@@ -172,17 +179,7 @@ describe('ResilientInformer', () => {
         .list()
         .map((o) => `${o.metadata?.name}=${o.data?.['k']}`)
         .sort();
-    const informer = new ResilientInformer<V1ConfigMap>({
-      name: 'configmaps',
-      kubeConfig: fake.kubeConfig(),
-      path: '/api/v1/namespaces/hairpin/configmaps',
-      list: () => api.listNamespacedConfigMap({ namespace: 'hairpin' }),
-      log: silentLogger(),
-      minBackoffMs: 20,
-      maxBackoffMs: 200,
-    });
-    informers.push(informer);
-    informer.start();
+    const informer = configMapInformer(fake, api, { minBackoffMs: 20, maxBackoffMs: 200 });
     await waitFor(() => informer.synced);
     return { informer, names };
   }
