@@ -58,18 +58,16 @@ export class ControllerCaches {
     const core = kc.makeApiClient(CoreV1Api);
     const networking = kc.makeApiClient(NetworkingV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.ingresses = this.informer(
+    this.ingresses = this.projected(
       'ingresses',
       '/apis/networking.k8s.io/v1/ingresses',
-      paged((page) => networking.listIngressForAllNamespaces(page), projectIngress),
-      undefined,
+      (page) => networking.listIngressForAllNamespaces(page),
       projectIngress,
     );
-    this.services = this.informer(
+    this.services = this.projected(
       'services',
       '/api/v1/services',
-      paged((page) => core.listServiceForAllNamespaces(page), projectService),
-      undefined,
+      (page) => core.listServiceForAllNamespaces(page),
       projectService,
     );
     const configMap = (namespace: string, name: string) => {
@@ -85,6 +83,16 @@ export class ControllerCaches {
       this.targets.set(t, configMap(t.namespace, t.name));
     }
     this.published = configMap(config.namespace, HOSTS_CONFIGMAP_NAME);
+  }
+
+  /** A cluster-wide informer listed in pages, keeping only `project` of each object. */
+  private projected<T extends KubernetesObject>(
+    name: string,
+    path: string,
+    listPage: PageLister<T>,
+    project: (object: T) => T,
+  ): Informer<T> {
+    return this.informer(name, path, paged(listPage, project), undefined, project);
   }
 
   private informer<T extends KubernetesObject>(
@@ -172,13 +180,12 @@ export class ControllerCaches {
       }) as Promise<ListResult<KubernetesObject>>;
     try {
       await list('gateways', { limit: 1 });
-      const make = (plural: string, transform: (o: KubernetesObject) => KubernetesObject) =>
-        this.informer(
+      const make = (plural: string, project: (o: KubernetesObject) => KubernetesObject) =>
+        this.projected(
           plural,
           `/apis/${GATEWAY_GROUP}/v1/${plural}`,
-          paged((page) => list(plural, page), transform),
-          undefined,
-          transform,
+          (page) => list(plural, page),
+          project,
         );
       this.gateways = make('gateways', projectGateway);
       this.routes = make('httproutes', projectRoute);
@@ -197,18 +204,18 @@ export class ControllerCaches {
   }
 }
 
+/** One page of a list (limit/continue). */
+type PageLister<T> = (page: { limit: number; _continue?: string }) => Promise<{
+  items: T[];
+  metadata?: { resourceVersion?: string; _continue?: string } | undefined;
+}>;
+
 /**
  * A list in pages of LIST_PAGE_SIZE (limit/continue, one consistent snapshot), so that the
  * first list at 20,000 hosts never holds the whole response and its parse at once: each
  * page is projected by the informer's transform before the next is read.
  */
-function paged<T>(
-  listPage: (page: { limit: number; _continue?: string }) => Promise<{
-    items: T[];
-    metadata?: { resourceVersion?: string; _continue?: string } | undefined;
-  }>,
-  project: (item: T) => T,
-): () => Promise<ListResult<T>> {
+function paged<T>(listPage: PageLister<T>, project: (item: T) => T): () => Promise<ListResult<T>> {
   return async () => {
     const items: T[] = [];
     let resourceVersion: string | undefined;
