@@ -28,13 +28,7 @@ import {
 } from './plan.ts';
 import { Reporter } from './reporter.ts';
 import { isInvalid, RefusedWrites } from './refused-writes.ts';
-import {
-  buildStatus,
-  ConfigMapWriteLog,
-  describeError,
-  type StatusReport,
-  type WriteResult,
-} from './status.ts';
+import { buildStatus, ConfigMapWriteLog, type StatusReport, type WriteResult } from './status.ts';
 
 export interface ControllerOptions {
   readonly kubeConfig: KubeConfig;
@@ -74,8 +68,7 @@ export class DnsController {
       work: () => this.reconcile(),
       debounceMs: options.config.debounceMs,
       backoff: RECONCILE_BACKOFF,
-      onError: (err, retryInMs) =>
-        log.error({ error: describeError(err), retryInMs }, 'reconcile failed'),
+      onError: (err, retryInMs) => log.error({ err, retryInMs }, 'reconcile failed'),
     });
     this.caches = new ControllerCaches({ ...options, onChange: () => this.queue.add() });
     this.writer = new ConfigMapWriter({
@@ -234,16 +227,13 @@ export class DnsController {
           this.refusedWrites.remember(w, err);
           touched.push({ target: w.target, result: 'failed', error: err });
           this.o.log.error(
-            { configMap: `${w.ref.namespace}/${w.ref.name}`, error: describeError(err) },
+            { err, configMap: `${w.ref.namespace}/${w.ref.name}` },
             'write refused by the API server: not retried until the hosts or the ConfigMap change',
           );
         } else {
           failed++;
           touched.push({ target: w.target, result: 'failed', error: err });
-          this.o.log.error(
-            { configMap: `${w.ref.namespace}/${w.ref.name}`, error: describeError(err) },
-            'write failed',
-          );
+          this.o.log.error({ err, configMap: `${w.ref.namespace}/${w.ref.name}` }, 'write failed');
         }
       }
     }
