@@ -2,7 +2,7 @@
 // whole /etc/hosts on every lookup, hit or miss: 11 us at 10 lines, 87 us at 1,000, 1.9 ms
 // at 20,000, paid by every host process and hostNetwork pod). Nodes need few names (an
 // in-cluster registry, an OIDC issuer); pods resolve through CoreDNS. Pure.
-import { managedHostsLines, type PublishedHosts } from '@hairpin/shared';
+import { MANAGED_MARKER, managedHostsLines, type PublishedHosts } from '@hairpin/shared';
 
 export const NODE_HOSTS_MODES = ['auto', 'selected', 'all'] as const;
 export type NodeHostsMode = (typeof NODE_HOSTS_MODES)[number];
@@ -46,10 +46,12 @@ export function capToLines(
   hosts: readonly string[],
   maxLines: number,
 ): { readonly kept: readonly string[]; readonly dropped: number } {
-  const plain = [...hosts].filter((h) => !h.startsWith('*.')).sort();
+  const plain = hosts.filter((h) => !h.startsWith('*.')).sort();
   const lines = managedHostsLines(ip, plain, '\n');
   if (lines.length <= maxLines) return { kept: plain, dropped: 0 };
+  // `IP host... # managed by hairpin`: the words that are not hosts.
+  const notHosts = 1 + MANAGED_MARKER.split(' ').length;
   let n = 0;
-  for (const line of lines.slice(0, maxLines)) n += line.split(' ').length - 5;
+  for (const line of lines.slice(0, maxLines)) n += line.split(' ').length - notHosts;
   return { kept: plain.slice(0, n), dropped: plain.length - n };
 }
