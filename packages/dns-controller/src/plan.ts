@@ -14,7 +14,7 @@ import {
 } from '@hairpin/shared';
 import type { ConfigMapTarget, ControllerConfig } from './config.ts';
 import { desiredHosts, type DesiredHosts, type IngressHostsMemo } from './desired-hosts.ts';
-import { allServed, planWithinCapacity, type PublishedExtras } from './serve-plan.ts';
+import { planWithinCapacity, type PublishedExtras } from './serve-plan.ts';
 
 export type ConfigMapData = Readonly<Record<string, string>>;
 
@@ -279,7 +279,8 @@ export function planReconcile(snapshot: Snapshot, config: PlanConfig, now: numbe
   const empty = decideEmpty(decision.hosts, snapshot, config, now);
   const plan = { ...decision, empty };
   if (empty.kind !== 'trusted') {
-    return { ...plan, writes: [], refused: [], waiting: [], ...allServed(decision.hosts) };
+    // Nothing is written: no capacity question asked.
+    return { ...plan, writes: [], refused: [], waiting: [], served: decision.hosts, notServed: [] };
   }
   // capacity.ts: the hosts that fit in every target, in a documented order.
   return {
@@ -291,7 +292,7 @@ export function planReconcile(snapshot: Snapshot, config: PlanConfig, now: numbe
 }
 
 /** What the plan writes for `hosts`; `published`: the data of hairpin-hosts besides them. */
-export type PlanWrites = Pick<ReconcilePlan, 'writes' | 'refused' | 'waiting'>;
+type PlanWrites = Pick<ReconcilePlan, 'writes' | 'refused' | 'waiting'>;
 
 function planWrites(
   snapshot: Snapshot,

@@ -82,14 +82,6 @@ function indexSources(snapshot: {
   };
 }
 
-/** Every decided host served (no capacity question asked: nothing is written). */
-export function allServed(hosts: readonly string[]): {
-  served: readonly string[];
-  notServed: readonly string[];
-} {
-  return { served: hosts, notServed: [] };
-}
-
 /**
  * The writes for the longest prefix of the serving order whose every edited ConfigMap
  * fits in CONFIGMAP_MAX_BYTES. `plan(hosts, published)` is the plan's own writes for those

@@ -29,7 +29,7 @@ export function silentLogger(): Logger {
  * ApiException carries the whole response, body, headers and stack: 3 KB a line, and
  * secrets-adjacent), bounded; anything else as pino's standard serializer gives it.
  */
-export function serializeError(err: unknown): unknown {
+function serializeError(err: unknown): unknown {
   const status = apiStatus(err);
   if (status === undefined) return pino.stdSerializers.err(err as Error);
   return {
