@@ -11,7 +11,6 @@ import {
   type ObjectRef,
 } from '@hairpin/shared';
 import type { Logger } from '@hairpin/shared/runtime';
-import type { ConfigMapTarget } from './config.ts';
 import {
   COREFILE_WITHOUT_RELOAD,
   HOSTNAME_REFUSED,
@@ -21,7 +20,7 @@ import {
 } from './constants.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { configMapRef, type ReconcilePlan } from './plan.ts';
+import { configMapRef, type ReconcilePlan, type TargetState } from './plan.ts';
 
 type Reloads = ReturnType<typeof corefileReloads>;
 
@@ -94,7 +93,7 @@ export class Reporter {
    */
   capacity(
     plan: Pick<ReconcilePlan, 'served' | 'notServed' | 'empty'>,
-    targets: readonly { readonly target: ConfigMapTarget; readonly configMap?: unknown }[],
+    targets: readonly TargetState[],
   ): void {
     if (plan.empty.kind !== 'trusted') return;
     const missing = plan.notServed.length;
@@ -118,8 +117,11 @@ export class Reporter {
       `first (creationTimestamp, then namespace/name). First left out: ${first.join(', ')}` +
       `${missing > first.length ? ', ...' : ''} (all of them: /status or \`hairpin-dns-controller status\`)`;
     for (const t of targets) {
-      const uid = (t.configMap as { metadata?: { uid?: string } } | undefined)?.metadata?.uid;
-      this.events.warn(configMapRef(t.target, uid), HOSTS_NOT_SERVED, message);
+      this.events.warn(
+        configMapRef(t.target, t.configMap?.metadata?.uid),
+        HOSTS_NOT_SERVED,
+        message,
+      );
     }
   }
 
@@ -128,18 +130,7 @@ export class Reporter {
    * restarts. Read once per ConfigMap version: the gauge, and a log line and an Event when
    * a version says so.
    */
-  reloads(
-    targets: readonly {
-      readonly target: ConfigMapTarget;
-      readonly configMap:
-        | {
-            metadata?: { uid?: string; resourceVersion?: string };
-            data?: Readonly<Record<string, string>>;
-          }
-        | undefined;
-    }[],
-    extraDirectives: readonly string[],
-  ): void {
+  reloads(targets: readonly TargetState[], extraDirectives: readonly string[]): void {
     for (const { target, configMap } of targets) {
       const where = `${target.namespace}/${target.name}`;
       const text = configMap?.data?.[target.key];
