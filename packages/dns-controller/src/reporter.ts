@@ -89,13 +89,13 @@ export class Reporter {
 
   /**
    * Hosts left out because DNS is full: the gauge always; a log line and one Event on
-   * each target ConfigMap when the shortfall changes (not on every reconcile).
+   * each target ConfigMap when the shortfall changes (not on every reconcile). Called only
+   * for a plan that writes (the controller holds an untrusted empty set before).
    */
   capacity(
-    plan: Pick<ReconcilePlan, 'served' | 'notServed' | 'empty'>,
+    plan: Pick<ReconcilePlan, 'served' | 'notServed'>,
     targets: readonly TargetState[],
   ): void {
-    if (plan.empty.kind !== 'trusted') return;
     const missing = plan.notServed.length;
     this.metrics.notServedHosts.set(missing);
     const signature = missing === 0 ? '' : `${plan.served.length}|${missing}`;
