@@ -2,7 +2,7 @@
 // flag specs that loadConfig and runRender parse (flags.ts, help.ts).
 import type { CommandHelp, FlagSpec } from '@hairpin/shared';
 import { CONTROLLER_FLAGS } from './config.ts';
-import { RENDER_FLAGS } from './render.ts';
+import { RENDER_ARGS, RENDER_FLAGS } from './render.ts';
 
 const CONTROLLER_SECTION = {
   title: 'controller flags (docs/install.md, Configuration)',
@@ -41,7 +41,7 @@ export const CONTROLLER_COMMAND: CommandHelp = {
 
 export const RENDER_COMMAND: CommandHelp = {
   name: 'hairpin-dns-controller render',
-  usage: '--corefile FILE|- [--host HOST]... [--ingresses FILE|-] [--relay-ip IP]... [flags]',
+  usage: RENDER_ARGS,
   about:
     "Prints the Corefile with these hosts answered by the relay's ClusterIP (--relay-ip); no hosts: every managed line removed. If it cannot edit safely: exit 2, a message on stderr, nothing on stdout.",
   sections: [{ title: 'render flags (docs/corefile-editing.md, render)', flags: RENDER_FLAGS }],

@@ -63,8 +63,10 @@ const FLAGS: readonly FlagSpec[] = [
 /** The render flags, for --help (main.ts, commands.ts). */
 export { FLAGS as RENDER_FLAGS };
 
-export const RENDER_USAGE =
-  'usage: hairpin-dns-controller render --corefile FILE|- [--host H]... [--ingresses FILE|-] [--relay-ip IP]... [--target FQDN] [--cluster-domain D]';
+/** What follows the command on its usage line, here and in --help (commands.ts). */
+export const RENDER_ARGS =
+  '--corefile FILE|- [--host HOST]... [--ingresses FILE|-] [--relay-ip IP]... [flags]';
+const RENDER_USAGE = `usage: hairpin-dns-controller render ${RENDER_ARGS}`;
 
 /**
  * How many times YAML aliases may expand, counted as the yaml package does (uses of an

@@ -2,7 +2,7 @@
 // specs that loadConfig and runRender parse (flags.ts, help.ts).
 import type { CommandHelp } from '@hairpin/shared';
 import { AGENT_FLAGS } from './config.ts';
-import { RENDER_FLAGS } from './render.ts';
+import { RENDER_ARGS, RENDER_FLAGS } from './render.ts';
 
 export const AGENT_COMMAND: CommandHelp = {
   name: 'hairpin-hosts-agent',
@@ -15,7 +15,7 @@ export const AGENT_COMMAND: CommandHelp = {
 
 export const RENDER_COMMAND: CommandHelp = {
   name: 'hairpin-hosts-agent render',
-  usage: '--hosts-file FILE|- --ip IP [--host HOST]...',
+  usage: RENDER_ARGS,
   about:
     'Prints the hosts file with the managed line for these hosts; no --host: every managed line removed. Bad input: exit 2, a message on stderr, nothing on stdout.',
   sections: [{ title: 'render flags (docs/hostnames-and-hosts-file.md)', flags: RENDER_FLAGS }],

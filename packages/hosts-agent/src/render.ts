@@ -22,8 +22,9 @@ const FLAGS: readonly FlagSpec[] = [
 /** The render flags, for --help (main.ts, commands.ts). */
 export { FLAGS as RENDER_FLAGS };
 
-export const RENDER_USAGE =
-  'usage: hairpin-hosts-agent render --hosts-file FILE|- --ip IP [--host H]...';
+/** What follows the command on its usage line, here and in --help (commands.ts). */
+export const RENDER_ARGS = '--hosts-file FILE|- --ip IP [--host HOST]...';
+const RENDER_USAGE = `usage: hairpin-hosts-agent render ${RENDER_ARGS}`;
 
 export async function runRender(argv: readonly string[], io: CliIO): Promise<number> {
   return runRenderCommand('hairpin-hosts-agent render', io, async () => {
