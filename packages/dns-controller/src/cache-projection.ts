@@ -14,102 +14,94 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 /** The annotations the controller reads: the legacy ingress class, the node-hosts choice. */
 const KEPT_ANNOTATIONS = ['kubernetes.io/ingress.class', NODE_HOSTS_ANNOTATION];
 
-function metadata(o: Json | undefined): Json {
-  const m = obj(o?.['metadata']) ?? {};
-  const annotations = obj(m['annotations']);
+/** The given keys of `o` that are set. */
+function pick(o: Json | undefined, keys: readonly string[]): Json {
   const kept: Json = {};
-  for (const k of KEPT_ANNOTATIONS) if (annotations?.[k] !== undefined) kept[k] = annotations[k];
-  return defined({
-    name: m['name'],
-    namespace: m['namespace'],
-    uid: m['uid'],
-    resourceVersion: m['resourceVersion'],
-    creationTimestamp: m['creationTimestamp'],
-    annotations: Object.keys(kept).length === 0 ? undefined : kept,
-  });
+  for (const k of keys) if (o?.[k] !== undefined) kept[k] = o[k];
+  return kept;
 }
 
-function defined(o: Json): Json {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
-/** status.loadBalancer.ingress[]: ip, hostname, ipMode (KEP-1860). */
-function loadBalancer(o: Json | undefined): Json | undefined {
-  const entries = obj(obj(o?.['status'])?.['loadBalancer'])?.['ingress'];
-  if (!Array.isArray(entries)) return undefined;
+function metadata(o: Json | undefined): Json {
+  const m = obj(o?.['metadata']);
+  const annotations = pick(obj(m?.['annotations']), KEPT_ANNOTATIONS);
   return {
-    loadBalancer: {
-      ingress: entries.map((e) => {
-        const x = obj(e);
-        return defined({ ip: x?.['ip'], hostname: x?.['hostname'], ipMode: x?.['ipMode'] });
-      }),
-    },
+    ...pick(m, ['name', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp']),
+    ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
   };
 }
 
+/**
+ * What every projection keeps: metadata, `spec` as `projectSpec` gives it (when there is
+ * one), and the top-level fields `rest` gives.
+ */
+function project<T>(
+  object: T,
+  projectSpec: (spec: Json) => Json,
+  rest: (o: Json | undefined) => Json = () => ({}),
+): T {
+  const o = obj(object);
+  const spec = obj(o?.['spec']);
+  return {
+    ...rest(o),
+    metadata: metadata(o),
+    ...(spec === undefined ? {} : { spec: projectSpec(spec) }),
+  } as T;
+}
+
+/** status.loadBalancer.ingress[]: ip, hostname, ipMode (KEP-1860). */
+function loadBalancer(o: Json | undefined): Json {
+  const entries = obj(obj(o?.['status'])?.['loadBalancer'])?.['ingress'];
+  if (!Array.isArray(entries)) return {};
+  const ingress = entries.map((e) => pick(obj(e), ['ip', 'hostname', 'ipMode']));
+  return { status: { loadBalancer: { ingress } } };
+}
+
+const apiVersion = (o: Json | undefined): Json => pick(o, ['apiVersion']);
+
 /** Ingress: class, rules[].host, tls[].hosts, the load balancer's addresses. */
 export function projectIngress<T>(ingress: T): T {
-  const o = obj(ingress);
-  const spec = obj(o?.['spec']);
-  return defined({
-    metadata: metadata(o),
-    spec: spec && {
-      ...defined({ ingressClassName: spec['ingressClassName'] }),
+  return project(
+    ingress,
+    (spec) => ({
+      ...pick(spec, ['ingressClassName']),
       ...(spec['rules'] === undefined
         ? {}
         : { rules: arr(spec['rules']).map((r) => ({ host: obj(r)?.['host'] })) }),
       ...(spec['tls'] === undefined
         ? {}
         : { tls: arr(spec['tls']).map((t) => ({ hosts: obj(t)?.['hosts'] })) }),
-    },
-    status: loadBalancer(o),
-  }) as T;
+    }),
+    loadBalancer,
+  );
 }
 
 /** Service: the relay's ClusterIP, load balancers' ipMode. */
 export function projectService<T>(service: T): T {
-  const o = obj(service);
-  const spec = obj(o?.['spec']);
-  return defined({
-    metadata: metadata(o),
-    spec: spec && defined({ clusterIP: spec['clusterIP'], clusterIPs: spec['clusterIPs'] }),
-    status: loadBalancer(o),
-  }) as T;
+  return project(service, (spec) => pick(spec, ['clusterIP', 'clusterIPs']), loadBalancer);
 }
 
 /** Gateway: class and listener hostnames. */
 export function projectGateway<T>(gateway: T): T {
-  const o = obj(gateway);
-  const spec = obj(o?.['spec']);
-  return defined({
-    apiVersion: o?.['apiVersion'],
-    metadata: metadata(o),
-    spec: spec && {
-      ...defined({ gatewayClassName: spec['gatewayClassName'] }),
+  return project(
+    gateway,
+    (spec) => ({
+      ...pick(spec, ['gatewayClassName']),
       listeners: arr(spec['listeners']).map((l) => ({ hostname: obj(l)?.['hostname'] })),
-    },
-  }) as T;
+    }),
+    apiVersion,
+  );
 }
 
 /** HTTPRoute: parent Gateways and hostnames. */
 export function projectRoute<T>(route: T): T {
-  const o = obj(route);
-  const spec = obj(o?.['spec']);
-  return defined({
-    apiVersion: o?.['apiVersion'],
-    metadata: metadata(o),
-    spec: spec && {
-      parentRefs: arr(spec['parentRefs']).map((p) => {
-        const x = obj(p);
-        return defined({
-          group: x?.['group'],
-          kind: x?.['kind'],
-          name: x?.['name'],
-          namespace: x?.['namespace'],
-        });
-      }),
+  return project(
+    route,
+    (spec) => ({
+      parentRefs: arr(spec['parentRefs']).map((p) =>
+        pick(obj(p), ['group', 'kind', 'name', 'namespace']),
+      ),
       hostnames: spec['hostnames'],
-    },
-  }) as T;
+    }),
+    apiVersion,
+  );
 }
