@@ -151,7 +151,7 @@ export class DnsController {
         metrics.reconciles.inc({ result: 'skipped' });
         return held;
       }
-      this.reporter.reloads(snapshot.corefiles, this.o.config.extraDirectives);
+      this.reporter.reloads(snapshot.corefiles, this.o.config.extraDirectives, this.editMemo);
       this.reporter.capacity(plan, [
         ...snapshot.corefiles,
         ...(snapshot.importTarget === undefined ? [] : [snapshot.importTarget]),

@@ -459,6 +459,10 @@ describe('CorefileEditMemo', () => {
     const memo = new CorefileEditMemo();
     const edited = memo.edit('kube-system/coredns:Corefile', kubeadm, hosts, options);
     expect(edited).toBe(applyCorefileHosts(kubeadm, hosts, options));
+    // What it made is known as its own (the Reporter need not re-read it for `reload`).
+    expect(memo.made('kube-system/coredns:Corefile', edited)).toBe(true);
+    expect(memo.made('kube-system/coredns:Corefile', kubeadm)).toBe(false);
+    expect(memo.made('kube-system/other:Corefile', edited)).toBe(false);
     // A result that is not the edit's would show: the memo answers only known inputs.
     const fake = `${edited}# not an edit\n`;
     (memo as unknown as { last: Map<string, { edited: string }> }).last.get(

@@ -157,6 +157,11 @@ export class CorefileEditMemo {
     this.last.set(where, { options: key, hosts, text, edited });
     return edited;
   }
+
+  /** `text` is what the last edit of `where` made (the target as written back). */
+  made(where: string, text: string): boolean {
+    return this.last.get(where)?.edited === text;
+  }
 }
 
 /** Edits the Corefile under `key`; a ConfigMap without that key cannot be edited. */

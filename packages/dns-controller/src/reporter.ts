@@ -20,7 +20,12 @@ import {
 } from './constants.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { configMapRef, type ReconcilePlan, type TargetState } from './plan.ts';
+import {
+  configMapRef,
+  type CorefileEditMemo,
+  type ReconcilePlan,
+  type TargetState,
+} from './plan.ts';
 
 type Reloads = ReturnType<typeof corefileReloads>;
 
@@ -130,12 +135,23 @@ export class Reporter {
    * restarts. Read once per ConfigMap version: the gauge, and a log line and an Event when
    * a version says so.
    */
-  reloads(targets: readonly TargetState[], extraDirectives: readonly string[]): void {
+  reloads(
+    targets: readonly TargetState[],
+    extraDirectives: readonly string[],
+    memo?: CorefileEditMemo,
+  ): void {
     for (const { target, configMap } of targets) {
       const where = `${target.namespace}/${target.name}`;
       const text = configMap?.data?.[target.key];
       const version = configMap?.metadata?.resourceVersion ?? '';
-      if (text === undefined || this.reloadSeen.get(where)?.version === version) continue;
+      const seen = this.reloadSeen.get(where);
+      if (text === undefined || seen?.version === version) continue;
+      // The version our own write made: only our lines changed, none of them `reload`, so
+      // the answer stands (no parse of a Corefile of 20,000 hosts after every write).
+      if (seen !== undefined && memo?.made(`${where}:${target.key}`, text) === true) {
+        this.reloadSeen.set(where, { version, reloads: seen.reloads });
+        continue;
+      }
       let reloads: Reloads;
       try {
         reloads = corefileReloads(text, { extraDirectives });
