@@ -1,28 +1,18 @@
 // The built relay as the manifest runs it (issue 20): RSS after a burst of 20,000 short
 // connections, with the Node flags read from manifests/10-relay.yaml itself; and the
 // randomized integrity exercise through --workers 2, v1 and v2.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, expect, test } from 'vitest';
-import { startReceiver, waitFor, type Receiver } from './helpers.ts';
+import { expect, test } from 'vitest';
+import { builtRelay, startReceiver, waitFor } from './helpers.ts';
 import { freePort } from '@hairpin/testing';
 import { randomExercise } from './random-transfers.ts';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const { main, children, receivers } = builtRelay();
 const manifest = fileURLToPath(new URL('../../../manifests/10-relay.yaml', import.meta.url));
-const children: ChildProcess[] = [];
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const r of receivers.splice(0)) await r.close();
-});
-
-beforeAll(() => {
-  expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
-});
 
 /** The Node flags of the relay container's command: what sits between node and the script. */
 function manifestNodeFlags(yaml: string): string[] {

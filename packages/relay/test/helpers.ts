@@ -1,5 +1,8 @@
 // Test support for the relay: real sockets on loopback, port 0.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, expect } from 'vitest';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
@@ -177,6 +180,28 @@ export function testCleanups() {
       return { receiver, relay };
     },
   };
+}
+
+/**
+ * For tests of the built bundle (`dist/main.js`, which `pnpm test` builds first): its path,
+ * and the processes and receivers a test started, killed and closed after each test.
+ */
+export function builtRelay(): {
+  readonly main: string;
+  readonly children: ChildProcess[];
+  readonly receivers: Receiver[];
+} {
+  const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+  const children: ChildProcess[] = [];
+  const receivers: Receiver[] = [];
+  afterEach(async () => {
+    for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const r of receivers.splice(0)) await r.close();
+  });
+  beforeAll(() => {
+    expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
+  });
+  return { main, children, receivers };
 }
 
 export { waitFor } from '@hairpin/testing';

@@ -1,26 +1,15 @@
 // The built entrypoint as operators run it: config errors, admin endpoints, SIGTERM drain.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { runNode } from '@hairpin/testing';
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { dial, readAll, startReceiver, waitFor, type Receiver } from './helpers.ts';
+import { describe, expect, test } from 'vitest';
+import { builtRelay, dial, readAll, startReceiver, waitFor } from './helpers.ts';
 import type { Socket } from 'node:net';
 import { freePort } from '@hairpin/testing';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const children: ChildProcess[] = [];
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const r of receivers.splice(0)) await r.close();
-});
-
-beforeAll(() => {
-  expect(existsSync(main), 'run `pnpm build` first (pnpm test does)').toBe(true);
-});
+const { main, children, receivers } = builtRelay();
 
 async function startProcess(
   args: string[],
