@@ -29,6 +29,7 @@ export default tseslint.config(
       'test/**',
       '**/test/**',
       'bench/**',
+      'packages/*/bench/**',
       'scripts/**',
       'packages/testing/**',
       '*.config.ts',

@@ -18,11 +18,19 @@ export class ConfigMapWriter {
   private readonly core: CoreV1Api;
   private readonly log: Logger;
   private readonly onConflict: () => void;
+  private readonly onWritten: (t: ConfigMapName, resourceVersion: string | undefined) => void;
 
-  constructor(options: { core: CoreV1Api; log: Logger; onConflict?: () => void }) {
+  constructor(options: {
+    core: CoreV1Api;
+    log: Logger;
+    onConflict?: () => void;
+    /** Each write made: the resourceVersion the API server gave what it stored. */
+    onWritten?: (t: ConfigMapName, resourceVersion: string | undefined) => void;
+  }) {
     this.core = options.core;
     this.log = options.log;
     this.onConflict = options.onConflict ?? (() => {});
+    this.onWritten = options.onWritten ?? (() => {});
   }
 
   /** The ConfigMap, or undefined if it does not exist. */
@@ -59,21 +67,23 @@ export class ConfigMapWriter {
           const data = edit(undefined);
           if (data === undefined) return 'unchanged';
           const metadata = { name: t.name, namespace: t.namespace, labels: options.create.labels };
-          await this.core.createNamespacedConfigMap({
+          const created = await this.core.createNamespacedConfigMap({
             namespace: t.namespace,
             body: { metadata, data },
           });
+          this.onWritten(t, created.metadata?.resourceVersion);
           this.log.info({ configMap: `${t.namespace}/${t.name}` }, 'ConfigMap created');
           return 'created';
         }
         const data = precomputed ?? edit(current.data);
         precomputed = undefined;
         if (data === undefined) return 'unchanged';
-        await this.core.replaceNamespacedConfigMap({
+        const replaced = await this.core.replaceNamespacedConfigMap({
           name: t.name,
           namespace: t.namespace,
           body: { ...current, data },
         });
+        this.onWritten(t, replaced.metadata?.resourceVersion);
         this.log.info({ configMap: `${t.namespace}/${t.name}` }, 'ConfigMap updated');
         return 'updated';
       } catch (err) {

@@ -60,6 +60,13 @@ export class DnsController {
   private readonly editMemo = new CorefileEditMemo();
   /** Each Ingress's hosts: a reconcile checks only the objects that changed. */
   private readonly hostsMemo = new IngressHostsMemo();
+  /**
+   * What the last pass that ended done left behind; a pass that would read the same (the
+   * watch events of its own writes, say) has nothing to do. Undefined: run.
+   */
+  private settled: PassInputs | undefined;
+  /** The resourceVersions this pass's writes got, by namespace/name. */
+  private readonly written = new Map<string, string | undefined>();
 
   constructor(options: ControllerOptions) {
     this.o = options;
@@ -75,6 +82,7 @@ export class DnsController {
       core: options.kubeConfig.makeApiClient(CoreV1Api),
       log,
       onConflict: () => metrics.reconciles.inc({ result: 'conflict' }),
+      onWritten: (t, version) => this.written.set(`${t.namespace}/${t.name}`, version),
     });
     this.reporter = new Reporter(options);
   }
@@ -91,6 +99,7 @@ export class DnsController {
 
   setLeading(leading: boolean): void {
     this.leading = leading;
+    this.settled = undefined;
     if (leading) this.queue.add();
   }
 
@@ -127,12 +136,22 @@ export class DnsController {
       metrics.reconciles.inc({ result: 'skipped' });
       return done();
     }
+    const snapshot = this.caches.snapshot({
+      lastHosts: this.lastHosts,
+      emptySince: this.emptySince,
+    });
+    const inputs = passInputs(snapshot);
+    if (this.settled !== undefined && sameInputs(this.settled, inputs)) {
+      metrics.reconciles.inc({ result: 'skipped' });
+      return done();
+    }
+    this.settled = undefined;
+    this.written.clear();
     const end = metrics.reconcileSeconds.startTimer();
+    const cpu = process.threadCpuUsage();
     try {
-      const snapshot = this.caches.snapshot({
-        lastHosts: this.lastHosts,
-        emptySince: this.emptySince,
-      });
+      // Before the plan's edits: a Corefile the last pass wrote is still the memo's last.
+      this.reporter.reloads(snapshot.corefiles, this.o.config.extraDirectives, this.editMemo);
       const plan = planReconcile(
         snapshot,
         {
@@ -151,7 +170,6 @@ export class DnsController {
         metrics.reconciles.inc({ result: 'skipped' });
         return held;
       }
-      this.reporter.reloads(snapshot.corefiles, this.o.config.extraDirectives, this.editMemo);
       this.reporter.capacity(plan, [
         ...snapshot.corefiles,
         ...(snapshot.importTarget === undefined ? [] : [snapshot.importTarget]),
@@ -159,13 +177,22 @@ export class DnsController {
       const result = await this.carryOut(plan, snapshot);
       metrics.managedHosts.set(plan.served.length);
       metrics.reconciles.inc({ result: result.kind === 'done' ? 'success' : 'error' });
-      if (result.kind === 'done') this.lastHosts = plan.served;
+      if (result.kind === 'done') {
+        this.lastHosts = plan.served;
+        // What the next pass reads if nothing else changes: our writes, read back.
+        this.settled = {
+          ...inputs,
+          versions: versionsAfter(snapshot, this.o.config.namespace, this.written),
+        };
+      }
       return result;
     } catch (err) {
       metrics.reconciles.inc({ result: 'error' });
       throw err;
     } finally {
       end();
+      const { user, system } = process.threadCpuUsage(cpu);
+      metrics.reconcileCpuSeconds.observe((user + system) / 1e6);
     }
   }
 
@@ -259,4 +286,53 @@ export class DnsController {
     if (invalid > 0) return terminal(`${invalid} write(s) refused by the API server`);
     return done();
   }
+}
+
+/**
+ * What a pass reads: the cached objects (by identity: the caches replace an object on each
+ * change and keep it otherwise), each ConfigMap's resourceVersion, the Ingress watch's
+ * health. The same inputs give the same plan.
+ */
+interface PassInputs {
+  readonly lists: readonly (readonly unknown[])[];
+  readonly versions: readonly (string | undefined)[];
+  readonly ingressWatchHealthy: boolean;
+}
+
+/** The ConfigMaps a pass reads and may write, in a fixed order (hairpin-hosts in `namespace`). */
+const configMapsOf = (s: Snapshot, namespace: string) => [
+  ...s.corefiles,
+  ...(s.importTarget === undefined ? [] : [s.importTarget]),
+  { target: { namespace, name: HOSTS_CONFIGMAP_NAME }, configMap: s.published },
+];
+
+function passInputs(s: Snapshot): PassInputs {
+  return {
+    lists: [s.ingresses, s.gateways, s.routes, s.services],
+    versions: configMapsOf(s, '').map((t) => t.configMap?.metadata?.resourceVersion),
+    ingressWatchHealthy: s.ingressWatchHealthy,
+  };
+}
+
+/** Each ConfigMap's version once the pass's writes are read back (`written` by ns/name). */
+function versionsAfter(
+  s: Snapshot,
+  namespace: string,
+  written: ReadonlyMap<string, string | undefined>,
+): (string | undefined)[] {
+  return configMapsOf(s, namespace).map((t) => {
+    const key = `${t.target.namespace}/${t.target.name}`;
+    return written.has(key) ? written.get(key) : t.configMap?.metadata?.resourceVersion;
+  });
+}
+
+function sameInputs(a: PassInputs, b: PassInputs): boolean {
+  const same = <T>(x: readonly T[], y: readonly T[]) =>
+    x.length === y.length && x.every((v, i) => v === y[i]);
+  return (
+    a.ingressWatchHealthy === b.ingressWatchHealthy &&
+    same(a.versions, b.versions) &&
+    a.lists.length === b.lists.length &&
+    a.lists.every((list, i) => same(list, b.lists[i]!))
+  );
 }

@@ -68,3 +68,23 @@ describe('desiredHosts, cached per object', () => {
     expect(decide(changed, nginx).hosts).toContain('d.example.com');
   });
 });
+
+describe('IngressHostsMemo.sorted', () => {
+  test('gives what sorting the whole set gives, through additions, removals and both', () => {
+    const memo = new IngressHostsMemo();
+    // A fixed pseudo-random walk (no flaky seeds): sets that grow, shrink and change.
+    let seed = 7;
+    const next = () => (seed = (seed * 48_271) % 2_147_483_647);
+    let set = new Set<string>();
+    for (let round = 0; round < 300; round++) {
+      const changed = new Set(set);
+      for (let k = next() % 12; k > 0; k--) changed.add(`h${next() % 500}.example.com`);
+      for (let k = next() % 8; k > 0; k--) changed.delete(`h${next() % 500}.example.com`);
+      // Now and then everything goes, or a name that sorts first or last comes.
+      if (round % 50 === 49) changed.clear();
+      if (round % 7 === 3) changed.add(round % 2 === 0 ? '0.example.com' : 'zz.example.com');
+      set = changed;
+      expect(memo.sorted(set)).toEqual([...set].sort());
+    }
+  });
+});

@@ -83,6 +83,39 @@ export class IngressHostsMemo {
     this.byObject.set(ingress, { key, hosts });
     return hosts;
   }
+
+  private last:
+    { readonly set: ReadonlySet<string>; readonly sorted: readonly string[] } | undefined;
+
+  /**
+   * The hosts of `set`, sorted, from the last list this gave: those gone dropped, the new
+   * ones sorted and merged in. A change of a few hosts at 20,000 does not sort them all
+   * again (that sort was most of a decision's CPU). Same result as `[...set].sort()`.
+   */
+  sorted(set: ReadonlySet<string>): string[] {
+    const last = this.last;
+    let sorted: string[];
+    if (last === undefined) {
+      sorted = [...set].sort();
+    } else {
+      const added: string[] = [];
+      set.forEach((h) => {
+        if (!last.set.has(h)) added.push(h);
+      });
+      added.sort();
+      sorted = [];
+      let a = 0;
+      for (let i = 0; i < last.sorted.length; i++) {
+        const h = last.sorted[i]!;
+        if (!set.has(h)) continue;
+        while (a < added.length && added[a]! < h) sorted.push(added[a++]!);
+        sorted.push(h);
+      }
+      while (a < added.length) sorted.push(added[a++]!);
+    }
+    this.last = { set, sorted };
+    return sorted;
+  }
 }
 
 function ingressHosts(
@@ -99,8 +132,11 @@ function ingressHosts(
   return { found, accepted, rejected, classFiltered };
 }
 
+// Loops over every host are indexed: run once per reconcile, these functions are not
+// optimized, and there `for...of` allocates an iterator result per element (at 20,000
+// hosts, garbage for the collector on every reconcile).
 function append<T>(to: T[], items: readonly T[]): void {
-  for (const item of items) to.push(item);
+  for (let i = 0; i < items.length; i++) to.push(items[i]!);
 }
 
 export function desiredHosts(input: {
@@ -142,6 +178,7 @@ export function desiredHosts(input: {
     classFilteredHosts({ ingresses: [], gateways: input.gateways, routes: input.routes }, filter),
   );
   const hosts = new Set<string>();
-  for (const a of accepted) hosts.add(a.host);
-  return { hosts: [...hosts].sort(), accepted, rejected, proxyMode, classFiltered };
+  for (let i = 0; i < accepted.length; i++) hosts.add(accepted[i]!.host);
+  const sorted = memo === undefined ? [...hosts].sort() : memo.sorted(hosts);
+  return { hosts: sorted, accepted, rejected, proxyMode, classFiltered };
 }

@@ -3,6 +3,7 @@
 // decision and what to report. No I/O, no clock of its own: unit-tested without a server.
 import {
   applyCorefileHosts,
+  CorefileParseMemo,
   encodePublishedHosts,
   ErrorCodes,
   HairpinError,
@@ -128,13 +129,16 @@ export function configMapRef(t: ConfigMapTarget, uid?: string): ObjectRef {
  * The last edit of each target. The edit is a pure function and idempotent, so the same
  * hosts and options applied to the same text, or to the text that edit produced, give the
  * same result: a reconcile that changes nothing (the watch event of our own write) does not
- * edit a Corefile of 20,000 hosts again. The controller keeps one; plans without one edit.
+ * edit a Corefile of 20,000 hosts again; and an edit of the text the last one made (the
+ * next change) reads it from that edit's own check instead of parsing it again. The
+ * controller keeps one; plans without one edit.
  */
 export class CorefileEditMemo {
   private readonly last = new Map<
     string,
     { options: string; hosts: readonly string[]; text: string; edited: string }
   >();
+  private readonly reads = new Map<string, CorefileParseMemo>();
 
   edit(
     where: string,
@@ -153,7 +157,9 @@ export class CorefileEditMemo {
     ) {
       return seen.edited;
     }
-    const edited = applyCorefileHosts(text, hosts, options);
+    let reads = this.reads.get(where);
+    if (reads === undefined) this.reads.set(where, (reads = new CorefileParseMemo()));
+    const edited = applyCorefileHosts(text, hosts, options, reads);
     this.last.set(where, { options: key, hosts, text, edited });
     return edited;
   }
@@ -208,7 +214,13 @@ export function importEdit(
 
 /** hairpin-hosts: the whole data, replaced. */
 export function replaceEdit(wanted: Record<string, string>): DataEdit {
-  return (data) => (JSON.stringify(data ?? {}) === JSON.stringify(wanted) ? undefined : wanted);
+  return (data) => (sameData(data ?? {}, wanted) ? undefined : wanted);
+}
+
+/** The same keys with the same values (compared as they are: no copy of 600 KB values). */
+function sameData(a: ConfigMapData, b: ConfigMapData): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 function managedCount(snapshot: Snapshot, config: PlanConfig): number {

@@ -57,6 +57,33 @@ describe('reconcile', () => {
     expect(lists).toHaveLength(1);
   });
 
+  test('the watch events of its own writes are not planned again; an edit by someone else is', async () => {
+    const h = await start();
+    h.fake.create(corednsConfigMap());
+    h.fake.create(relayService());
+    h.fake.create(ingress('shop', ['shop.example.com']));
+    await waitFor(() => h.published()?.['hosts'] === 'shop.example.com\n');
+    await new Promise((r) => setTimeout(r, 300));
+    // Passes that planned (each observes the histogram) and passes with nothing to do.
+    const planned = async () => (await h.value('hairpin_dns_reconcile_seconds_count')) ?? 0;
+    const skipped = async () =>
+      (await h.value('hairpin_dns_reconcile_total{result="skipped"}')) ?? 0;
+    const [planned0, skipped0] = [await planned(), await skipped()];
+
+    h.fake.create(ingress('blog', ['blog.example.com']));
+    await waitFor(() => h.published()?.['hosts'] === 'blog.example.com\nshop.example.com\n');
+    await new Promise((r) => setTimeout(r, 300));
+    // One pass wrote both ConfigMaps; their watch events came back and found it settled.
+    expect(await planned()).toBe(planned0 + 1);
+    expect(await skipped()).toBeGreaterThan(skipped0);
+
+    // Someone else's edit of the Corefile is a new version: planned, and our lines come back.
+    const coredns = h.fake.get('v1', 'ConfigMap', 'kube-system', 'coredns')!;
+    h.fake.replace({ ...coredns, data: { Corefile: kubeadmCorefile } });
+    await waitFor(() => h.managed().length === 2);
+    expect(await planned()).toBe(planned0 + 2);
+  });
+
   test('a refused hostile host: Event and metric; the valid hosts are still written', async () => {
     const h = await start();
     h.fake.create(corednsConfigMap());

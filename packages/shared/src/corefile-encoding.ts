@@ -68,15 +68,21 @@ export const marked = (text: string): string => `${text} ${MANAGED_MARKER}`;
 /** `IP name name ...` lines, each at most MAX_ENTRY_LINE long, for sorted exact names. */
 export function entryLines(ip: string, names: readonly string[]): string[] {
   const lines: string[] = [];
-  let line = ip;
-  for (const name of names) {
-    if (line !== ip && line.length + 1 + name.length > MAX_ENTRY_LINE) {
-      lines.push(marked(line));
-      line = ip;
+  // One join per line, marker included (20,000 names appended one by one made a string
+  // per name; a join and then the marker, two copies of each line).
+  for (let first = 0; first < names.length;) {
+    let length = ip.length + 1 + names[first]!.length;
+    let end = first + 1;
+    while (end < names.length && length + 1 + names[end]!.length <= MAX_ENTRY_LINE) {
+      length += 1 + names[end]!.length;
+      end++;
     }
-    line += ` ${name}`;
+    const words = names.slice(first, end);
+    words.unshift(ip);
+    words.push(MANAGED_MARKER);
+    lines.push(words.join(' '));
+    first = end;
   }
-  if (line !== ip) lines.push(marked(line));
   return lines;
 }
 
@@ -154,7 +160,10 @@ function family(
 export function splitHosts(hosts: readonly string[]): { exact: string[]; wildcards: string[] } {
   const exact: string[] = [];
   const wildcards: string[] = [];
-  for (const h of hosts) (h.startsWith('*.') ? wildcards : exact).push(h);
+  for (let i = 0; i < hosts.length; i++) {
+    const h = hosts[i]!;
+    (h.startsWith('*.') ? wildcards : exact).push(h);
+  }
   return { exact, wildcards };
 }
 

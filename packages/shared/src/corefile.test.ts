@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { corefileOracle, corefiles, corpusDir } from '@hairpin/testing';
 import {
   applyCorefileHosts,
+  CorefileParseMemo,
   corefileReloads,
   findRootBlock,
   managedCorefileHosts,
@@ -559,6 +560,37 @@ describe('properties', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  test('edits through a CorefileParseMemo give what edits without one give', () => {
+    // A sequence of edits, each of the text the last one returned (a copy: as the watch
+    // brings it back), now and then of another file or under other options: the memo may
+    // only ever answer for the very same text and options.
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom(...editable.slice(0, 6)),
+            fc.array(host, { maxLength: 6 }),
+            fc.nat(9),
+          ),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (steps) => {
+          const memo = new CorefileParseMemo();
+          let text = steps[0]![0].text;
+          for (const [file, hosts, roll] of steps) {
+            if (roll === 0) text = file.text;
+            const options = roll === 1 ? { target, relayIPs: [IP, 'fd00::50'] } : opts;
+            const copy = [...text].join('');
+            const plain = applyCorefileHosts(copy, hosts, options);
+            expect(applyCorefileHosts(copy, hosts, options, memo)).toBe(plain);
+            text = plain;
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

@@ -15,7 +15,7 @@
 // file-bytes.ts decodes them; either way every code unit outside hairpin's lines comes back
 // as it was. A file that ends without a newline still does after hairpin's rules (see
 // restoreFinalLine), so removing them gives back the original exactly.
-import { checkHostnameSyntax } from './hostname.ts';
+import { checkHostnameSyntax, isPlainHostname } from './hostname.ts';
 import { ErrorCodes, HairpinError } from './errors.ts';
 import { LEGACY_MARKER, MANAGED_MARKER } from './markers.ts';
 import {
@@ -89,7 +89,12 @@ function validTarget(target: string): string {
 
 function validHosts(hosts: readonly string[]): string[] {
   const out: string[] = [];
-  for (const raw of hosts) {
+  for (let i = 0; i < hosts.length; i++) {
+    const raw = hosts[i]!;
+    if (isPlainHostname(raw)) {
+      out.push(raw);
+      continue;
+    }
     const check = checkHostnameSyntax(raw);
     if (!check.ok) throw new HairpinError(ErrorCodes.INVALID_HOST, check.message);
     out.push(check.host);
@@ -173,9 +178,14 @@ interface Owned {
 }
 
 function normaliseName(name: string): string {
-  // Most names are lower case without a final dot already: no new string for them.
-  if (!/[A-Z]|\.$/.test(name)) return name;
-  return name.toLowerCase().replace(/\.$/, '');
+  // Most names are lower case without a final dot already: no new string for them (and no
+  // regex: this runs for each of 20,000 names per read).
+  let plain = name.charCodeAt(name.length - 1) !== 0x2e; /* . */
+  for (let i = 0; plain && i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    plain = c < 0x41 || c > 0x5a; /* A-Z */
+  }
+  return plain ? name : name.toLowerCase().replace(/\.$/, '');
 }
 
 /** The FROM and TO of a `rewrite ... name ...` directive, in line or block form. */
@@ -203,7 +213,8 @@ function legacyHostOf(rule: { type: string; from: string }): string | undefined 
 /** A directive's tokens, by the line they start on. */
 function tokenLines(d: Directive, lines: readonly Line[]): Map<number, ParseToken[]> {
   const byLine = new Map<number, ParseToken[]>();
-  for (const t of d.tokens) {
+  for (let k = 0; k < d.tokens.length; k++) {
+    const t = d.tokens[k]!;
     const i = lineIndexOf(lines, t.start);
     const list = byLine.get(i);
     if (list === undefined) byLine.set(i, [t]);
@@ -222,7 +233,9 @@ function trailer(source: string, lines: readonly Line[], tokens: readonly ParseT
 function entryNames(tokens: readonly ParseToken[]): { ip: string; names: string[] } | undefined {
   const ip = tokens[0]?.text ?? '';
   if (tokens.length < 2 || isIP(ip) === 0) return undefined;
-  return { ip: ip.toLowerCase(), names: tokens.slice(1).map((t) => normaliseName(t.text)) };
+  const names: string[] = [];
+  for (let i = 1; i < tokens.length; i++) names.push(normaliseName(tokens[i]!.text));
+  return { ip: ip.toLowerCase(), names };
 }
 
 interface HostsDirective {
@@ -416,12 +429,12 @@ function spanOf(tokens: readonly { start: number; end: number }[]): Span {
 
 /** Which tokens start on which lines, by binary search over the sorted token starts. */
 class TokenIndex {
-  private readonly starts: readonly number[];
+  private readonly tokens: readonly { readonly start: number }[];
   private readonly lines: readonly Line[];
   private readonly length: number;
 
   constructor(parsed: ParsedCorefile, lines: readonly Line[]) {
-    this.starts = parsed.tokens.map((t) => t.start);
+    this.tokens = parsed.tokens;
     this.lines = lines;
     this.length = parsed.source.length;
   }
@@ -429,10 +442,10 @@ class TokenIndex {
   /** Index of the first token starting at or after `offset`. */
   private at(offset: number): number {
     let lo = 0;
-    let hi = this.starts.length;
+    let hi = this.tokens.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.starts[mid]! < offset) lo = mid + 1;
+      if (this.tokens[mid]!.start < offset) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -448,7 +461,7 @@ class TokenIndex {
   holdOnly(first: number, last: number, span: Span): boolean {
     const [a, b] = this.range(first, last);
     for (let i = a; i < b; i++) {
-      const start = this.starts[i]!;
+      const start = this.tokens[i]!.start;
       if (start < span.from || start >= span.to) return false;
     }
     return true;
@@ -507,19 +520,23 @@ function blockAnchor(
 }
 
 function render(source: string, lines: readonly Line[], edit: Edit): string {
-  let out = '';
+  // Pieces joined once: the 600 KB of a large hosts block is copied once, not per step.
+  const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (!edit.remove.has(i)) out += source.slice(line.start, line.end) + line.eol;
+    if (!edit.remove.has(i)) out.push(source.slice(line.start, line.end), line.eol);
     const added = edit.insert.get(i);
     if (added !== undefined && added.length > 0) {
-      const text = added.join(edit.eol);
       // The anchor ends the file without a line ending: our lines start on a line of their
       // own, and the file still ends without one (restoreFinalLine takes it back off).
-      out += line.eol === '' ? `${edit.eol}${text}` : `${text}${edit.eol}`;
+      if (line.eol === '') out.push(edit.eol);
+      for (let k = 0; k < added.length; k++) {
+        out.push(added[k]!);
+        if (k < added.length - 1 || line.eol !== '') out.push(edit.eol);
+      }
     }
   }
-  return out;
+  return out.join('');
 }
 
 /** `[dns://]ZONE[:PORT]` → its zone (lower case, no final dot; `.` for the root) and port. */
@@ -590,13 +607,15 @@ export function applyCorefileHosts(
   text: string,
   hosts: readonly string[],
   options: CorefileEditOptions,
+  reuse?: CorefileParseMemo,
 ): string {
   const target = validTarget(options.target);
   const wanted = validHosts(hosts);
   const relay = wanted.length === 0 ? undefined : relayAddresses(options.relayIPs ?? []);
-  const parsed = parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] });
-  const lines = splitLines(text);
-  const { owned, ownHosts } = recognise(parsed, lines, target, options.relayIPs ?? []);
+  const read = reuse?.read(text, options) ?? readCorefile(text, target, options);
+  const { parsed, owned, ownHosts } = read;
+  // restoreFinalLine edits the line list: a copy, so a remembered read stays as it was.
+  const lines = read.lines.slice();
 
   const index = new TokenIndex(parsed, lines);
   const remove = new Set<number>();
@@ -628,12 +647,56 @@ export function applyCorefileHosts(
     }
   }
   if (remove.size === 0 && insert.size === 0) return text;
-  return checked(render(text, lines, { remove, insert, eol }), wanted, options);
+  const out = render(text, lines, { remove, insert, eol });
+  const result = readCorefile(out, target, options);
+  checked(result, wanted);
+  reuse?.remember(result, options);
+  return out;
 }
 
+/** A Corefile parsed, split into lines, and hairpin's lines in it recognised. */
+interface CorefileRead extends Recognised {
+  readonly parsed: ParsedCorefile;
+  readonly lines: readonly Line[];
+}
+
+function readCorefile(text: string, target: string, options: CorefileEditOptions): CorefileRead {
+  const parsed = parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] });
+  const lines = splitLines(text);
+  return { parsed, lines, ...recognise(parsed, lines, target, options.relayIPs ?? []) };
+}
+
+/**
+ * The read of the last Corefile an edit returned, for the next edit: the watch brings the
+ * written text back, and at 20,000 hosts lexing and parsing it again was a third of an
+ * edit. Only the very same text under the same options is taken from it (a read is a pure
+ * function of both); one per Corefile edited.
+ */
+export class CorefileParseMemo {
+  private last: { readonly key: string; readonly read: CorefileRead } | undefined;
+
+  /** @internal */
+  read(text: string, options: CorefileEditOptions): CorefileRead | undefined {
+    const last = this.last;
+    return last !== undefined &&
+      last.key === optionsKey(options) &&
+      last.read.parsed.source === text
+      ? last.read
+      : undefined;
+  }
+
+  /** @internal */
+  remember(read: CorefileRead, options: CorefileEditOptions): void {
+    this.last = { key: optionsKey(options), read };
+  }
+}
+
+const optionsKey = (o: CorefileEditOptions): string =>
+  JSON.stringify([o.target, o.relayIPs ?? [], o.extraDirectives ?? []]);
+
 /** The result must parse and serve exactly the wanted hosts: never return anything else. */
-function checked(out: string, wanted: readonly string[], options: CorefileEditOptions): string {
-  const parsed = parseCorefile(out, { extraDirectives: options.extraDirectives ?? [] });
+function checked(read: CorefileRead, wanted: readonly string[]): void {
+  const { parsed } = read;
   for (const block of parsed.blocks) {
     const hosts = block.directives.filter((d) => d.name === 'hosts');
     if (hosts.length > 1) {
@@ -643,28 +706,21 @@ function checked(out: string, wanted: readonly string[], options: CorefileEditOp
       );
     }
   }
-  const got = managedHosts(parsed, options);
+  const got = hostsOf(read);
   if (got.length !== wanted.length || got.some((h, i) => h !== wanted[i])) {
     throw new HairpinError(
       ErrorCodes.COREFILE_UNEDITABLE,
       'internal check failed: the edited Corefile does not hold exactly the wanted hosts',
     );
   }
-  return out;
 }
 
-function managedHosts(parsed: ParsedCorefile, options: CorefileEditOptions): string[] {
-  const target = validTarget(options.target);
-  const { owned } = recognise(parsed, splitLines(parsed.source), target, options.relayIPs ?? []);
-  return sortedUnique(owned.flatMap((o) => o.hosts));
-}
+const hostsOf = ({ owned }: Recognised): string[] =>
+  sortedUnique(owned.length === 1 ? owned[0]!.hosts : owned.flatMap((o) => o.hosts));
 
 /** Hosts that the Corefile currently sends to the relay (by marker or by content). */
 export function managedCorefileHosts(text: string, options: CorefileEditOptions): string[] {
-  return managedHosts(
-    parseCorefile(text, { extraDirectives: options.extraDirectives ?? [] }),
-    options,
-  );
+  return hostsOf(readCorefile(text, validTarget(options.target), options));
 }
 
 /**

@@ -33,11 +33,8 @@ export interface PublishedHosts {
   readonly notServedCount?: number | undefined;
 }
 
-const lines = (hosts: readonly string[]): string => {
-  let text = '';
-  for (const h of sortedUnique(hosts)) text += `${h}\n`;
-  return text;
-};
+const lines = (hosts: readonly string[]): string =>
+  hosts.length === 0 ? '' : `${sortedUnique(hosts).join('\n')}\n`;
 
 export function encodePublishedHosts(published: PublishedHosts): Record<string, string> {
   const count = published.notServedCount ?? published.notServed?.length ?? 0;

@@ -12,6 +12,7 @@ export {
 } from './hostname.ts';
 export {
   applyCorefileHosts,
+  CorefileParseMemo,
   corefileReloads,
   findRootBlock,
   parseCorefile,
