@@ -64,7 +64,7 @@ export class DnsController {
    * What the last pass that ended done left behind; a pass that would read the same (the
    * watch events of its own writes, say) has nothing to do. Undefined: run.
    */
-  private settled: PassInputs | undefined;
+  private settled: Settled | undefined;
   /** The resourceVersions this pass's writes got, by namespace/name. */
   private readonly written = new Map<string, string | undefined>();
 
@@ -141,7 +141,7 @@ export class DnsController {
       emptySince: this.emptySince,
     });
     const inputs = passInputs(snapshot);
-    if (this.settled !== undefined && sameInputs(this.settled, inputs)) {
+    if (this.settled !== undefined && unchanged(this.settled, inputs)) {
       metrics.reconciles.inc({ result: 'skipped' });
       return done();
     }
@@ -180,10 +180,7 @@ export class DnsController {
       if (result.kind === 'done') {
         this.lastHosts = plan.served;
         // What the next pass reads if nothing else changes: our writes, read back.
-        this.settled = {
-          ...inputs,
-          versions: versionsAfter(snapshot, this.o.config.namespace, this.written),
-        };
+        this.settled = settledAfter(snapshot, inputs, this.o.config.namespace, this.written);
       }
       return result;
     } catch (err) {
@@ -299,6 +296,16 @@ interface PassInputs {
   readonly ingressWatchHealthy: boolean;
 }
 
+/**
+ * What a pass that succeeded left: the inputs it read, with, for each ConfigMap it wrote,
+ * the version its write made. The version it read stays accepted too until the write's
+ * watch event arrives: a pass before then would plan from a cache behind its own write.
+ */
+interface Settled {
+  readonly read: PassInputs;
+  readonly versions: readonly (readonly (string | undefined)[])[];
+}
+
 /** The ConfigMaps a pass reads and may write, in a fixed order (hairpin-hosts in `namespace`). */
 const configMapsOf = (s: Snapshot, namespace: string) => [
   ...s.corefiles,
@@ -314,25 +321,29 @@ function passInputs(s: Snapshot): PassInputs {
   };
 }
 
-/** Each ConfigMap's version once the pass's writes are read back (`written` by ns/name). */
-function versionsAfter(
+/** `read` and the versions the pass's writes made (`written`, by namespace/name). */
+function settledAfter(
   s: Snapshot,
+  read: PassInputs,
   namespace: string,
   written: ReadonlyMap<string, string | undefined>,
-): (string | undefined)[] {
-  return configMapsOf(s, namespace).map((t) => {
+): Settled {
+  const versions = configMapsOf(s, namespace).map((t, i) => {
     const key = `${t.target.namespace}/${t.target.name}`;
-    return written.has(key) ? written.get(key) : t.configMap?.metadata?.resourceVersion;
+    return written.has(key) ? [written.get(key), read.versions[i]] : [read.versions[i]];
   });
+  return { read, versions };
 }
 
-function sameInputs(a: PassInputs, b: PassInputs): boolean {
+function unchanged(settled: Settled, now: PassInputs): boolean {
+  const { read } = settled;
   const same = <T>(x: readonly T[], y: readonly T[]) =>
     x.length === y.length && x.every((v, i) => v === y[i]);
   return (
-    a.ingressWatchHealthy === b.ingressWatchHealthy &&
-    same(a.versions, b.versions) &&
-    a.lists.length === b.lists.length &&
-    a.lists.every((list, i) => same(list, b.lists[i]!))
+    read.ingressWatchHealthy === now.ingressWatchHealthy &&
+    settled.versions.length === now.versions.length &&
+    settled.versions.every((accepted, i) => accepted.includes(now.versions[i])) &&
+    read.lists.length === now.lists.length &&
+    read.lists.every((list, i) => same(list, now.lists[i]!))
   );
 }
