@@ -48,6 +48,8 @@ export interface RequestRecord {
   readonly body?: string;
   /** performance.now() when the request arrived. */
   readonly at: number;
+  /** The response's status code, once it is sent. */
+  status?: number;
 }
 
 export interface FakeApiServerOptions {
@@ -257,13 +259,15 @@ export class FakeApiServer {
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? 'GET';
     const raw = method === 'GET' ? '' : await this.readBody(req);
-    this.requests.push({
+    const record: RequestRecord = {
       method,
       path: url.pathname,
       query,
       ...(raw === '' ? {} : { body: raw }),
       at: performance.now(),
-    });
+    };
+    this.requests.push(record);
+    res.once('finish', () => (record.status = res.statusCode));
     const json = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
