@@ -65,10 +65,14 @@ interface IngressHosts {
  * an object in place: a watch event or a re-list replaces it, so the object itself is the
  * key, and an entry goes with its object. At 20,000 hosts, checking every host of every
  * Ingress on every reconcile was most of a reconcile's CPU (issue 19); now only the
- * objects that changed are checked. The result is exactly that of the uncached path. The
- * controller keeps one; decisions without one check every object.
+ * objects that changed are checked, and the host list is merged into the last one, not
+ * sorted again. The result is exactly that of the uncached path. The controller keeps one;
+ * decisions without one check every object.
  */
 export class IngressHostsMemo {
+  /** The last sorted host list given, and its set (see sorted()). */
+  private last:
+    { readonly set: ReadonlySet<string>; readonly sorted: readonly string[] } | undefined;
   private readonly byObject = new WeakMap<
     object,
     { readonly key: string; readonly hosts: IngressHosts }
@@ -83,9 +87,6 @@ export class IngressHostsMemo {
     this.byObject.set(ingress, { key, hosts });
     return hosts;
   }
-
-  private last:
-    { readonly set: ReadonlySet<string>; readonly sorted: readonly string[] } | undefined;
 
   /**
    * The hosts of `set`, sorted, from the last list this gave: those gone dropped, the new
