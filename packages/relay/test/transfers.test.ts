@@ -5,11 +5,11 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
+import { binaryMissing } from '@hairpin/testing';
 import { dial, metricValue, startTestRelay, waitFor, testCleanups } from './helpers.ts';
 import { randomExercise } from './random-transfers.ts';
 
@@ -23,13 +23,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const PYTHON = '/usr/bin/python3';
 const slowUpstream = fileURLToPath(new URL('./slow-upstream.py', import.meta.url));
 
-/** No python3: the test skips with a message, except in CI (HAIRPIN_REQUIRE_PEERS=1). */
-function pythonMissing(): string | undefined {
-  if (existsSync(PYTHON)) return undefined;
-  const message = `${PYTHON} is not installed (apt-get install python3-minimal): test skipped`;
-  if (process.env['HAIRPIN_REQUIRE_PEERS'] === '1') throw new Error(message);
-  return message;
-}
+/** No python3: the test skips with a message, except in CI. */
+const pythonMissing = () => binaryMissing(PYTHON, 'apt-get install python3-minimal', 'this test');
 
 /**
  * The upstream of slow-upstream.py: a small receive buffer (and MSS), so the relay's writes

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
 import { freeDnsPort } from './dns-port.ts';
+import { skipOrFail } from './missing.ts';
 import { queryDns, type DnsAnswer, type DnsQueryOptions } from './dns-client.ts';
 
 /** Services the stub `kubernetes` plugin serves unless a test gives its own (cluster.local). */
@@ -62,10 +63,7 @@ export function coreDNSMissing(env: NodeJS.ProcessEnv = process.env): string | u
   } catch (err) {
     reason = (err as Error).message;
   }
-  if (env['HAIRPIN_REQUIRE_PEERS'] === '1') {
-    throw new Error(`${reason}: CoreDNS tests are required here (HAIRPIN_REQUIRE_PEERS=1)`);
-  }
-  return `${reason}: CoreDNS tests skipped`;
+  return skipOrFail(reason, 'CoreDNS tests', env);
 }
 
 export interface StartCoreDNSOptions {

@@ -81,4 +81,5 @@ export {
   type Peer,
 } from './peers.ts';
 export { FakeApiServer, type KubeObject, type RequestRecord } from './fake-apiserver.ts';
+export { binaryMissing, skipOrFail } from './missing.ts';
 export { waitFor } from './wait.ts';

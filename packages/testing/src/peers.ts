@@ -3,23 +3,20 @@
 // carried. Started as child processes with configs in a temp dir, on free loopback ports.
 // Used by the relay's peer tests and by the dns-controller's whole-path test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { binaryMissing } from './missing.ts';
 
 export const NGINX = '/usr/sbin/nginx';
 export const HAPROXY = '/usr/sbin/haproxy';
 
-/** Missing peers skip their tests with a message, except in CI (HAIRPIN_REQUIRE_PEERS=1). */
-export function peerMissing(binary: string): string | undefined {
-  if (existsSync(binary)) return undefined;
-  const message = `${binary} is not installed (apt-get install nginx haproxy): peer tests skipped`;
-  if (process.env['HAIRPIN_REQUIRE_PEERS'] === '1') throw new Error(message);
-  return message;
-}
+/** Missing peers skip their tests with a message, except in CI (see skipOrFail). */
+export const peerMissing = (binary: string): string | undefined =>
+  binaryMissing(binary, 'apt-get install nginx haproxy', 'peer tests');
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer().listen(0, host);
