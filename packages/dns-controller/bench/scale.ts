@@ -13,8 +13,8 @@
 //   node packages/dns-controller/bench/scale.ts [hosts...]   (default 1000 10000 20000)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
-import { FakeApiServer } from '@hairpin/testing';
+import { fileURLToPath } from 'node:url';
+import { FakeApiServer, manifestNodeFlags } from '@hairpin/testing';
 import { managedCorefileHosts } from '@hairpin/shared';
 import { corednsConfigMap, RELAY, RELAY_IP, relayService } from '../test/harness.ts';
 
@@ -29,22 +29,14 @@ const corefile =
 const CLK_TCK = 100;
 const FAKE_HOSTS = 200_000;
 
-/** The Node flags the Deployment starts the controller with (between node and the script). */
-function manifestNodeFlags(): string[] {
-  const file = new URL('../../../manifests/20-dns-controller.yaml', import.meta.url);
-  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-    const o = doc.toJS() as {
-      kind?: string;
-      spec?: { template?: { spec?: { containers?: { name?: string; command?: string[] }[] } } };
-    } | null;
-    if (o?.kind !== 'Deployment') continue;
-    const c = o.spec?.template?.spec?.containers?.find((x) => x.name === 'dns-controller');
-    if (c?.command !== undefined) return c.command.slice(1, -1);
-  }
-  throw new Error('no dns-controller container command in the manifest');
-}
 const given = process.env['SCALE_NODE_FLAGS'];
-const NODE_FLAGS = given === undefined ? manifestNodeFlags() : given.split(' ').filter(Boolean);
+const NODE_FLAGS =
+  given === undefined
+    ? manifestNodeFlags(
+        fileURLToPath(new URL('../../../manifests/20-dns-controller.yaml', import.meta.url)),
+        'dns-controller',
+      )
+    : given.split(' ').filter(Boolean);
 
 function ingress(i: number): Record<string, unknown> {
   const hosts = Array.from(

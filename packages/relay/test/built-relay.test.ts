@@ -8,19 +8,11 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { builtRelay, startReceiver, waitFor } from './helpers.ts';
-import { freePort } from '@hairpin/testing';
+import { freePort, manifestNodeFlags } from '@hairpin/testing';
 import { randomExercise } from './random-transfers.ts';
 
 const { main, children, receivers } = builtRelay();
 const manifest = fileURLToPath(new URL('../../../manifests/10-relay.yaml', import.meta.url));
-
-/** The Node flags of the relay container's command: what sits between node and the script. */
-function manifestNodeFlags(yaml: string): string[] {
-  const line = /^\s*command:\s*(\[.*\])\s*$/m.exec(yaml);
-  if (line === null) throw new Error('manifests/10-relay.yaml: no command line');
-  const argv = JSON.parse(line[1]!.replaceAll("'", '"')) as string[];
-  return argv.slice(1, -1);
-}
 
 /** The built relay, started by the real node binary (not a shell wrapper) with `flags`. */
 async function startRelay(flags: string[], target: number, args: string[] = []) {
@@ -63,7 +55,7 @@ function rssMiB(pid: number): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('the manifest names the Node flags the relay runs with', () => {
-  const flags = manifestNodeFlags(readFileSync(manifest, 'utf8'));
+  const flags = manifestNodeFlags(manifest, 'relay');
   expect(flags).toContain('--max-semi-space-size=2');
 });
 
@@ -73,7 +65,7 @@ test('RSS is back within 40 MiB of its baseline a few seconds after 20,000 short
   // on a loaded machine: the first connections' one-time cost is not a burst's). Without
   // the flag the young generation grows to V8's default and is kept: +68 MiB
   // (docs/relay.md, "Memory after bursts").
-  const flags = manifestNodeFlags(readFileSync(manifest, 'utf8'));
+  const flags = manifestNodeFlags(manifest, 'relay');
   const receiver = await startReceiver((s) => s.once('data', () => s.end('ok')));
   receivers.push(receiver);
   const relay = await startRelay(flags, receiver.port);

@@ -82,4 +82,5 @@ export {
 } from './peers.ts';
 export { FakeApiServer, type KubeObject, type RequestRecord } from './fake-apiserver.ts';
 export { binaryMissing, skipOrFail } from './missing.ts';
+export { manifestNodeFlags } from './manifests.ts';
 export { waitFor } from './wait.ts';
