@@ -8,9 +8,12 @@
 // (hairpin_dns_reconcile_cpu_seconds: the plan, its writes, and what the thread handled
 // while waiting on them, garbage collection included), how many took <= 100 ms of it, and
 // their wall time (hairpin_dns_reconcile_seconds). The bundle runs with the Node flags of
-// the Deployment in manifests/20-dns-controller.yaml (SCALE_NODE_FLAGS="..." compares
-// others). Then the fake API server alone holding 200,000 hosts. Not a test.
+// the Deployment in manifests/20-dns-controller.yaml. Then issue 19's over-capacity
+// scenario (60,000 hosts), and the fake API server alone holding 200,000 hosts. Not a test.
 //   node packages/dns-controller/bench/scale.ts [hosts...]   (default 1000 10000 20000)
+//   node packages/dns-controller/bench/scale.ts --over-capacity
+//   SCALE_NODE_FLAGS="..."   other Node flags (space-separated)
+//   SCALE_BUNDLE=<main.js>   another build (an earlier commit's, for an A/B)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +26,7 @@ const OVER = args.includes('--over-capacity');
 const SIZES = args.filter((a) => a !== '--over-capacity').map(Number);
 const sizes = SIZES.length > 0 ? SIZES : OVER ? [] : [1_000, 10_000, 20_000];
 const PER_INGRESS = 10;
-const BUNDLE = new URL('../dist/main.js', import.meta.url).pathname;
+const BUNDLE = process.env['SCALE_BUNDLE'] ?? new URL('../dist/main.js', import.meta.url).pathname;
 const corefile =
   '.:53 {\n    errors\n    health {\n       lameduck 5s\n    }\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n       ttl 30\n    }\n    prometheus :9153\n    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n    cache 30\n    loop\n    reload\n    loadbalance\n}\n';
 const CLK_TCK = 100;

@@ -6,7 +6,7 @@ import {
   type SourceFilter,
 } from '@hairpin/shared';
 import { describe, expect, test } from 'vitest';
-import { desiredHosts, IngressHostsMemo } from './desired-hosts.ts';
+import { desiredHosts, HostCounts, IngressHostsMemo } from './desired-hosts.ts';
 
 const ingress = (name: string, cls: string | undefined, hosts: unknown[]) => ({
   metadata: { name, namespace: 'shop', uid: `uid-${name}` },
@@ -69,22 +69,70 @@ describe('desiredHosts, cached per object', () => {
   });
 });
 
-describe('IngressHostsMemo.sorted', () => {
-  test('gives what sorting the whole set gives, through additions, removals and both', () => {
-    const memo = new IngressHostsMemo();
-    // A fixed pseudo-random walk (no flaky seeds): sets that grow, shrink and change.
+describe('HostCounts', () => {
+  test('gives what collecting and sorting every list gives, as sources come, go and change', () => {
+    const counts = new HostCounts();
+    // A fixed pseudo-random walk (no flaky seeds): sources of a few hosts from a small
+    // pool (so that sources share hosts), added, dropped and replaced.
     let seed = 7;
     const next = () => (seed = (seed * 48_271) % 2_147_483_647);
-    let set = new Set<string>();
+    const list = () =>
+      Array.from({ length: next() % 5 }, () => `h${next() % 60}.example.com`).concat(
+        next() % 9 === 0 ? ['0.example.com', 'zz.example.com'] : [],
+      );
+    let sources = new Map<unknown, readonly string[]>();
     for (let round = 0; round < 300; round++) {
-      const changed = new Set(set);
-      for (let k = next() % 12; k > 0; k--) changed.add(`h${next() % 500}.example.com`);
-      for (let k = next() % 8; k > 0; k--) changed.delete(`h${next() % 500}.example.com`);
-      // Now and then everything goes, or a name that sorts first or last comes.
+      const changed = new Map(sources);
+      const keys = [...changed.keys()];
+      for (let k = next() % 4; k > 0; k--) changed.set({}, list());
+      for (let k = next() % 3; k > 0 && keys.length > 0; k--) {
+        changed.delete(keys[next() % keys.length]);
+      }
+      if (keys.length > 0) changed.set(keys[next() % keys.length], list());
       if (round % 50 === 49) changed.clear();
-      if (round % 7 === 3) changed.add(round % 2 === 0 ? '0.example.com' : 'zz.example.com');
-      set = changed;
-      expect(memo.sorted(set)).toEqual([...set].sort());
+      sources = changed;
+      const expected = [...new Set([...sources.values()].flat())].sort();
+      expect(counts.update(sources)).toEqual(expected);
+    }
+  });
+
+  test('the same list object while nothing changes', () => {
+    const counts = new HostCounts();
+    const a = {};
+    const first = counts.update(new Map([[a, ['b.example.com', 'a.example.com']]]));
+    expect(counts.update(new Map([[a, ['b.example.com', 'a.example.com']]]))).toBe(first);
+  });
+});
+
+describe('desiredHosts, cached, through random changes', () => {
+  test('the same decision as the uncached path after each change', () => {
+    const memo = new IngressHostsMemo();
+    let seed = 11;
+    const next = () => (seed = (seed * 48_271) % 2_147_483_647);
+    const hosts = () =>
+      Array.from({ length: next() % 4 }, () =>
+        next() % 13 === 0 ? 'Not A Host' : `h${next() % 40}.example.com`,
+      );
+    let objects: unknown[] = [];
+    for (let round = 0; round < 200; round++) {
+      const changed = [...objects];
+      if (next() % 2 === 0)
+        changed.push(ingress(`i${round}`, next() % 4 === 0 ? 'x' : 'nginx', hosts()));
+      if (changed.length > 0 && next() % 3 === 0) changed.splice(next() % changed.length, 1);
+      if (changed.length > 0 && next() % 3 === 0) {
+        changed[next() % changed.length] = ingress(`r${round}`, 'nginx', hosts());
+      }
+      objects = changed;
+      const cached = desiredHosts({
+        ingresses: objects,
+        gateways: [],
+        routes: [],
+        services: [],
+        filter: nginx,
+        policy,
+        memo,
+      });
+      expect(cached).toEqual(uncached(objects, nginx));
     }
   });
 });

@@ -56,6 +56,8 @@ export function ingressNeedsNoHairpin(ingress: unknown, proxyIPs: ReadonlySet<st
 interface IngressHosts {
   readonly found: readonly HostCandidate[];
   readonly accepted: readonly SourcedHost[];
+  /** The hosts of `accepted`, as one list for HostCounts. */
+  readonly acceptedHosts: readonly string[];
   readonly rejected: readonly HostRejection[];
   readonly classFiltered: readonly SourcedHost[];
 }
@@ -65,18 +67,16 @@ interface IngressHosts {
  * an object in place: a watch event or a re-list replaces it, so the object itself is the
  * key, and an entry goes with its object. At 20,000 hosts, checking every host of every
  * Ingress on every reconcile was most of a reconcile's CPU (issue 19); now only the
- * objects that changed are checked, and the host list is merged into the last one, not
- * sorted again. The result is exactly that of the uncached path. The controller keeps one;
- * decisions without one check every object.
+ * objects that changed are checked, and the host list is kept up to date from them
+ * (HostCounts) instead of being collected and sorted again. The result is exactly that of
+ * the uncached path. The controller keeps one; decisions without one check every object.
  */
 export class IngressHostsMemo {
-  /** The last sorted host list given, and its set (see sorted()). */
-  private last:
-    { readonly set: ReadonlySet<string>; readonly sorted: readonly string[] } | undefined;
   private readonly byObject = new WeakMap<
     object,
     { readonly key: string; readonly hosts: IngressHosts }
   >();
+  readonly counts = new HostCounts();
 
   /** `key`: what the result depends on besides the object (the filter and the policy). */
   hosts(ingress: unknown, key: string, compute: () => IngressHosts): IngressHosts {
@@ -87,35 +87,65 @@ export class IngressHostsMemo {
     this.byObject.set(ingress, { key, hosts });
     return hosts;
   }
+}
 
-  /**
-   * The hosts of `set`, sorted, from the last list this gave: those gone dropped, the new
-   * ones sorted and merged in. A change of a few hosts at 20,000 does not sort them all
-   * again (that sort was most of a decision's CPU). Same result as `[...set].sort()`.
-   */
-  sorted(set: ReadonlySet<string>): string[] {
-    const last = this.last;
-    let sorted: string[];
-    if (last === undefined) {
-      sorted = [...set].sort();
-    } else {
-      const added: string[] = [];
-      set.forEach((h) => {
-        if (!last.set.has(h)) added.push(h);
-      });
-      added.sort();
-      sorted = [];
-      let a = 0;
-      for (let i = 0; i < last.sorted.length; i++) {
-        const h = last.sorted[i]!;
-        if (!set.has(h)) continue;
-        while (a < added.length && added[a]! < h) sorted.push(added[a++]!);
-        sorted.push(h);
+/**
+ * The sorted, unique hosts that a set of sources gives, kept from one decision to the
+ * next: each source's hosts are a list that stays the same object while the source does
+ * not change, so a decision where a few Ingresses changed counts only their hosts in or
+ * out, and merges the hosts that came into the last sorted list. At 20,000 hosts,
+ * collecting every host into a set and sorting it was most of a decision's CPU.
+ */
+export class HostCounts {
+  /** How many of the sources' lists hold each host (none: absent). */
+  private readonly counts = new Map<string, number>();
+  /** Each source's list, as last counted. */
+  private readonly lists = new Map<unknown, readonly string[]>();
+  private sorted: readonly string[] = [];
+
+  /** The hosts of `sources` (each source's list of hosts), sorted and unique. */
+  update(sources: ReadonlyMap<unknown, readonly string[]>): readonly string[] {
+    // Each host whose count changed, and whether it was there before.
+    const touched = new Map<string, boolean>();
+    const count = (hosts: readonly string[], by: number) => {
+      for (let i = 0; i < hosts.length; i++) {
+        const host = hosts[i]!;
+        const before = this.counts.get(host) ?? 0;
+        if (!touched.has(host)) touched.set(host, before > 0);
+        if (before + by === 0) this.counts.delete(host);
+        else this.counts.set(host, before + by);
       }
-      while (a < added.length) sorted.push(added[a++]!);
+    };
+    this.lists.forEach((hosts, source) => {
+      if (sources.get(source) === hosts) return;
+      count(hosts, -1);
+      this.lists.delete(source);
+    });
+    sources.forEach((hosts, source) => {
+      if (this.lists.has(source)) return;
+      count(hosts, +1);
+      this.lists.set(source, hosts);
+    });
+    const added: string[] = [];
+    const removed = new Set<string>();
+    touched.forEach((was, host) => {
+      const is = this.counts.has(host);
+      if (is && !was) added.push(host);
+      else if (was && !is) removed.add(host);
+    });
+    if (added.length === 0 && removed.size === 0) return this.sorted;
+    added.sort();
+    const merged: string[] = [];
+    let a = 0;
+    for (let i = 0; i < this.sorted.length; i++) {
+      const h = this.sorted[i]!;
+      if (removed.has(h)) continue;
+      while (a < added.length && added[a]! < h) merged.push(added[a++]!);
+      merged.push(h);
     }
-    this.last = { set, sorted };
-    return sorted;
+    while (a < added.length) merged.push(added[a++]!);
+    this.sorted = merged;
+    return merged;
   }
 }
 
@@ -130,8 +160,11 @@ function ingressHosts(
     { ingresses: [ingress], gateways: [], routes: [] },
     filter,
   );
-  return { found, accepted, rejected, classFiltered };
+  return { found, accepted, acceptedHosts: accepted.map((a) => a.host), rejected, classFiltered };
 }
+
+/** The Gateway API's hosts, as one source of HostCounts (decided anew each time). */
+const GATEWAY_API = Symbol('Gateway API');
 
 // Loops over every host are indexed: run once per reconcile, these functions are not
 // optimized, and there `for...of` allocates an iterator result per element (at 20,000
@@ -156,6 +189,8 @@ export function desiredHosts(input: {
   const rejected: HostRejection[] = [];
   const classFiltered: SourcedHost[] = [];
   const proxyMode: { ref: ObjectRef; hosts: string[] }[] = [];
+  // Each source's host list (an Ingress's, unchanged while the object is; the Gateway API's).
+  const sources = new Map<unknown, readonly string[]>();
   for (const ingress of input.ingresses) {
     const compute = () => ingressHosts(ingress, filter, policy);
     const found = memo === undefined ? compute() : memo.hosts(ingress, key, compute);
@@ -169,6 +204,11 @@ export function desiredHosts(input: {
     }
     append(accepted, found.accepted);
     append(rejected, found.rejected);
+    // Not an object (never from the caches): a key of its own, counted anew each time.
+    sources.set(
+      typeof ingress === 'object' && ingress !== null ? ingress : {},
+      found.acceptedHosts,
+    );
   }
   // Gateways and routes depend on each other (a route counts once attached): not cached.
   const gatewayApi = decideHosts(hostsFromGatewayApi(input.gateways, input.routes, filter), policy);
@@ -178,8 +218,7 @@ export function desiredHosts(input: {
     classFiltered,
     classFilteredHosts({ ingresses: [], gateways: input.gateways, routes: input.routes }, filter),
   );
-  const hosts = new Set<string>();
-  for (let i = 0; i < accepted.length; i++) hosts.add(accepted[i]!.host);
-  const sorted = memo === undefined ? [...hosts].sort() : memo.sorted(hosts);
-  return { hosts: sorted, accepted, rejected, proxyMode, classFiltered };
+  sources.set(GATEWAY_API, gatewayApi.hosts);
+  const counts = memo?.counts ?? new HostCounts();
+  return { hosts: counts.update(sources), accepted, rejected, proxyMode, classFiltered };
 }
