@@ -86,6 +86,11 @@ export function isInvalidCorpusFile(name: string): boolean {
   return /(^|\/)invalid-[^/]*$/.test(name);
 }
 
+/** A corpus Corefile CoreDNS can start (prepared): neither invalid nor listed unrunnable. */
+export function isRunnableCorpusFile(name: string): boolean {
+  return !isInvalidCorpusFile(name) && CORPUS_RUNS[name]?.unrunnable === undefined;
+}
+
 /**
  * A corpus Corefile (or an edit of one: pass its text) made runnable: the table's rendering
  * and environment, then prepareCorefile with `options`. Throws for an unrunnable file.

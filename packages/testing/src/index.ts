@@ -38,6 +38,7 @@ export { describeWithCoreDNS } from './coredns-describe.ts';
 export {
   CORPUS_RUNS,
   isInvalidCorpusFile,
+  isRunnableCorpusFile,
   prepareCorpusCorefile,
   type CorpusRun,
 } from './coredns-corpus.ts';
