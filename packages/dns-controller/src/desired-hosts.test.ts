@@ -5,6 +5,7 @@ import {
   hostsFromIngress,
   type SourceFilter,
 } from '@hairpin/shared';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { desiredHosts, HostCounts, IngressHostsMemo } from './desired-hosts.ts';
 
@@ -70,30 +71,41 @@ describe('desiredHosts, cached per object', () => {
 });
 
 describe('HostCounts', () => {
+  // Sources of a few hosts from a small pool (so that sources share hosts), added,
+  // dropped, replaced and all cleared, in random sequences.
+  const list = fc.array(
+    fc.constantFrom(
+      '0.example.com',
+      'zz.example.com',
+      ...Array.from({ length: 40 }, (_, i) => `h${i}.example.com`),
+    ),
+    { maxLength: 5 },
+  );
+  const step = fc.oneof(
+    fc.record({ add: list }),
+    fc.record({ drop: fc.nat() }),
+    fc.record({ replace: fc.nat(), with: list }),
+    fc.constant({ clear: true as const }),
+  );
+
   test('gives what collecting and sorting every list gives, as sources come, go and change', () => {
-    const counts = new HostCounts();
-    // A fixed pseudo-random walk (no flaky seeds): sources of a few hosts from a small
-    // pool (so that sources share hosts), added, dropped and replaced.
-    let seed = 7;
-    const next = () => (seed = (seed * 48_271) % 2_147_483_647);
-    const list = () =>
-      Array.from({ length: next() % 5 }, () => `h${next() % 60}.example.com`).concat(
-        next() % 9 === 0 ? ['0.example.com', 'zz.example.com'] : [],
-      );
-    let sources = new Map<unknown, readonly string[]>();
-    for (let round = 0; round < 300; round++) {
-      const changed = new Map(sources);
-      const keys = [...changed.keys()];
-      for (let k = next() % 4; k > 0; k--) changed.set({}, list());
-      for (let k = next() % 3; k > 0 && keys.length > 0; k--) {
-        changed.delete(keys[next() % keys.length]);
-      }
-      if (keys.length > 0) changed.set(keys[next() % keys.length], list());
-      if (round % 50 === 49) changed.clear();
-      sources = changed;
-      const expected = [...new Set([...sources.values()].flat())].sort();
-      expect(counts.update(sources)).toEqual(expected);
-    }
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const counts = new HostCounts();
+        const sources = new Map<unknown, readonly string[]>();
+        for (const s of steps) {
+          const keys = [...sources.keys()];
+          if ('add' in s) sources.set({}, s.add);
+          else if ('clear' in s) sources.clear();
+          else if (keys.length > 0 && 'drop' in s) sources.delete(keys[s.drop % keys.length]);
+          else if (keys.length > 0 && 'replace' in s)
+            sources.set(keys[s.replace % keys.length], s.with);
+          const expected = [...new Set([...sources.values()].flat())].sort();
+          expect(counts.update(sources)).toEqual(expected);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('the same list object while nothing changes', () => {
@@ -105,34 +117,45 @@ describe('HostCounts', () => {
 });
 
 describe('desiredHosts, cached, through random changes', () => {
+  const hosts = fc.array(
+    fc.oneof(
+      fc.constant('Not A Host'),
+      fc.nat(39).map((i) => `h${i}.example.com`),
+    ),
+    { maxLength: 4 },
+  );
+  const change = fc.record({
+    add: fc.option(fc.record({ cls: fc.constantFrom('nginx', 'x'), hosts })),
+    remove: fc.option(fc.nat()),
+    replace: fc.option(fc.record({ at: fc.nat(), hosts })),
+  });
+
   test('the same decision as the uncached path after each change', () => {
-    const memo = new IngressHostsMemo();
-    let seed = 11;
-    const next = () => (seed = (seed * 48_271) % 2_147_483_647);
-    const hosts = () =>
-      Array.from({ length: next() % 4 }, () =>
-        next() % 13 === 0 ? 'Not A Host' : `h${next() % 40}.example.com`,
-      );
-    let objects: unknown[] = [];
-    for (let round = 0; round < 200; round++) {
-      const changed = [...objects];
-      if (next() % 2 === 0)
-        changed.push(ingress(`i${round}`, next() % 4 === 0 ? 'x' : 'nginx', hosts()));
-      if (changed.length > 0 && next() % 3 === 0) changed.splice(next() % changed.length, 1);
-      if (changed.length > 0 && next() % 3 === 0) {
-        changed[next() % changed.length] = ingress(`r${round}`, 'nginx', hosts());
-      }
-      objects = changed;
-      const cached = desiredHosts({
-        ingresses: objects,
-        gateways: [],
-        routes: [],
-        services: [],
-        filter: nginx,
-        policy,
-        memo,
-      });
-      expect(cached).toEqual(uncached(objects, nginx));
-    }
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 30 }), (changes) => {
+        const memo = new IngressHostsMemo();
+        let objects: unknown[] = [];
+        changes.forEach((c, round) => {
+          const changed = [...objects];
+          if (c.add !== null) changed.push(ingress(`i${round}`, c.add.cls, c.add.hosts));
+          if (changed.length > 0 && c.remove !== null) changed.splice(c.remove % changed.length, 1);
+          if (changed.length > 0 && c.replace !== null) {
+            changed[c.replace.at % changed.length] = ingress(`r${round}`, 'nginx', c.replace.hosts);
+          }
+          objects = changed;
+          const cached = desiredHosts({
+            ingresses: objects,
+            gateways: [],
+            routes: [],
+            services: [],
+            filter: nginx,
+            policy,
+            memo,
+          });
+          expect(cached).toEqual(uncached(objects, nginx));
+        });
+      }),
+      { numRuns: 100 },
+    );
   });
 });
