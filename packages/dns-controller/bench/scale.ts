@@ -134,44 +134,52 @@ interface Row {
   within100: number;
 }
 
-async function measure(total: number): Promise<Row> {
+/**
+ * The fake API server holding the CoreDNS ConfigMap, the relay Service and `ingresses`
+ * Ingresses, and the bundle started against it (its admin server on `port`, its log on the
+ * child's stdout when `log` is set).
+ */
+async function startScenario(ingresses: number, args: string[], log?: 'info') {
   const fake = await FakeApiServer.start();
   fake.create(corednsConfigMap(corefile));
   fake.create(relayService());
-  const ingresses = Math.ceil(total / PER_INGRESS);
   for (let i = 0; i < ingresses; i++) fake.create(ingress(i));
-  const corednsPuts = () =>
-    fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/configmaps/coredns'));
-  const published = () =>
-    (fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts')?.['data'] ?? {}) as Record<
-      string,
-      string
-    >;
-  const servedCount = () => (published()['hosts'] ?? '').split('\n').length - 1;
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const began = performance.now();
   const child = spawn(
     process.execPath,
-    [
-      ...NODE_FLAGS,
-      BUNDLE,
-      '--gateway-api',
-      'off',
-      '--admin',
-      `127.0.0.1:${port}`,
-      '--ingress-class',
-      'nginx',
-    ],
+    [...NODE_FLAGS, BUNDLE, '--gateway-api', 'off', '--admin', `127.0.0.1:${port}`, ...args],
     {
-      env: {
-        KUBECONFIG: fake.kubeconfigFile(),
-        POD_NAME: 'bench',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { KUBECONFIG: fake.kubeconfigFile(), POD_NAME: 'bench', LOG_LEVEL: log ?? 'warn' },
+      stdio: ['ignore', log === undefined ? 'ignore' : 'pipe', 'inherit'],
     },
   );
-  const pid = child.pid!;
+  return {
+    fake,
+    child,
+    port,
+    began,
+    corednsPuts: () =>
+      fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/configmaps/coredns')),
+    published: () =>
+      (fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts')?.['data'] ?? {}) as Record<
+        string,
+        string
+      >,
+    async stop(): Promise<void> {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await fake.stop();
+    },
+  };
+}
+
+async function measure(total: number): Promise<Row> {
+  const ingresses = Math.ceil(total / PER_INGRESS);
+  const scenario = await startScenario(ingresses, ['--ingress-class', 'nginx']);
+  const { fake, port, began, corednsPuts, published } = scenario;
+  const servedCount = () => (published()['hosts'] ?? '').split('\n').length - 1;
+  const pid = scenario.child.pid!;
   try {
     await until(() => servedCount() > 0 && corednsPuts().length > 0);
     await until(
@@ -229,9 +237,7 @@ async function measure(total: number): Promise<Row> {
       corednsWrites: corednsPuts().length,
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await fake.stop();
+    await scenario.stop();
   }
 }
 
@@ -271,35 +277,16 @@ async function fakeAtScale(): Promise<string> {
  * at 20,000, all served within 15 s.
  */
 async function overCapacity(): Promise<string[]> {
-  const fake = await FakeApiServer.start();
-  fake.create(corednsConfigMap(corefile));
-  fake.create(relayService());
   const total = 60_000;
   const back = 20_000;
   const ingresses = total / PER_INGRESS;
-  for (let i = 0; i < ingresses; i++) fake.create(ingress(i));
-  const corednsPuts = () =>
-    fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/configmaps/coredns'));
-  const published = () =>
-    (fake.get('v1', 'ConfigMap', 'hairpin', 'hairpin-hosts')?.['data'] ?? {}) as Record<
-      string,
-      string
-    >;
+  const scenario = await startScenario(ingresses, [], 'info');
+  const { fake, child, port, began, corednsPuts, published } = scenario;
   const lines = (text: string | undefined) => (text ?? '').split('\n').filter((l) => l !== '');
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const began = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...NODE_FLAGS, BUNDLE, '--gateway-api', 'off', '--admin', `127.0.0.1:${port}`],
-    {
-      env: { KUBECONFIG: fake.kubeconfigFile(), POD_NAME: 'bench', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
   let longest = 0;
   let logLines = 0;
   let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     const parts = (partial + chunk).split('\n');
     partial = parts.pop()!;
     for (const l of parts) {
@@ -347,9 +334,7 @@ async function overCapacity(): Promise<string[]> {
     );
     out.push(`back to ${back} hosts: all served after ${cell(performance.now() - t0)} ms`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await fake.stop();
+    await scenario.stop();
   }
   return out;
 }
