@@ -213,7 +213,8 @@ type PageLister<T> = (page: { limit: number; _continue?: string }) => Promise<{
 /**
  * A list in pages of LIST_PAGE_SIZE (limit/continue, one consistent snapshot), so that the
  * first list at 20,000 hosts never holds the whole response and its parse at once: each
- * page is projected by the informer's transform before the next is read.
+ * page is projected before the next is read (the informer applies `project` to watch
+ * events only: listed items are not projected twice).
  */
 function paged<T>(listPage: PageLister<T>, project: (item: T) => T): () => Promise<ListResult<T>> {
   return async () => {

@@ -1,5 +1,6 @@
 // The dns-controller against the fake API server, driven by the real client.
 import { afterEach, describe, expect, test } from 'vitest';
+import { FakeApiServer } from '@hairpin/testing';
 import {
   corednsConfigMap,
   hostsBlockLines,
@@ -16,8 +17,11 @@ import {
 } from './harness.ts';
 
 const harnesses: Harness[] = [];
+/** Fake API servers a test gave its harness (the harness stops only its own). */
+const fakes: FakeApiServer[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) await h.stop();
+  for (const f of fakes.splice(0)) await f.stop();
 });
 async function start(...args: Parameters<typeof startHarness>): Promise<Harness> {
   const h = await startHarness(...args);
@@ -82,6 +86,35 @@ describe('reconcile', () => {
     h.fake.replace({ ...coredns, data: { Corefile: kubeadmCorefile } });
     await waitFor(() => h.managed().length === 2);
     expect(await planned()).toBe(planned0 + 2);
+  });
+
+  test('the caches keep projections of Ingresses, listed or watched: no managedFields, no last-applied', async () => {
+    const heavy = (name: string, host: string) => {
+      const o = ingress(name, [host]);
+      return {
+        ...o,
+        metadata: {
+          ...o.metadata,
+          annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(o) },
+          managedFields: [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1' }],
+        },
+      };
+    };
+    const fake = await FakeApiServer.start({ bookmarkIntervalMs: 200 });
+    fakes.push(fake);
+    fake.create(corednsConfigMap());
+    fake.create(relayService());
+    fake.create(heavy('listed', 'listed.example.com'));
+    const h = await start([], { fake });
+    h.fake.create(heavy('watched', 'watched.example.com'));
+    await waitFor(() => h.managed().length === 2);
+    const cached = h.controller['caches'].snapshot({ lastHosts: undefined, emptySince: undefined })
+      .ingresses as { metadata: Record<string, unknown> }[];
+    expect(cached.map((o) => o.metadata['name']).sort()).toEqual(['listed', 'watched']);
+    for (const o of cached) {
+      expect(o.metadata['managedFields']).toBeUndefined();
+      expect(o.metadata['annotations']).toBeUndefined();
+    }
   });
 
   test('a refused hostile host: Event and metric; the valid hosts are still written', async () => {

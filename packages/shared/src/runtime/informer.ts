@@ -30,10 +30,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
   /**
-   * What the cache keeps of each object, applied to listed items and watch events before
-   * the cache sees them: the fields the caller reads, so that managedFields and the
-   * last-applied annotation (often most of an object) are not held. It must keep
-   * metadata.name, .namespace and .resourceVersion.
+   * What the cache keeps of each object, applied to watch events before the cache sees
+   * them: the fields the caller reads, so that managedFields and the last-applied
+   * annotation (often most of an object) are not held. It must keep metadata.name,
+   * .namespace and .resourceVersion. `list` returns its items already in that form (a list
+   * read in pages can apply it to each page, and never holds the whole response).
    */
   readonly transform?: (object: T) => T;
 }
@@ -55,9 +56,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.options = options;
     const { transform } = options;
     const list = async (): Promise<ListResult<T>> => {
-      const listed = await options.list();
-      const result =
-        transform === undefined ? listed : { ...listed, items: listed.items.map(transform) };
+      const result = await options.list();
       this.synced = true;
       this.healthy = true;
       this.failures = 0;
