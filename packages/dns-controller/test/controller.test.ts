@@ -106,6 +106,8 @@ describe('reconcile', () => {
     fake.create(relayService());
     fake.create(heavy('listed', 'listed.example.com'));
     const h = await start([], { fake });
+    // Listed first; then one that only the watch delivers.
+    await waitFor(() => h.managed().length === 1);
     h.fake.create(heavy('watched', 'watched.example.com'));
     await waitFor(() => h.managed().length === 2);
     const cached = h.controller['caches'].snapshot({ lastHosts: undefined, emptySince: undefined })
