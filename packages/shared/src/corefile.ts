@@ -562,12 +562,7 @@ function routeHosts(
   root: ServerBlock,
   hosts: readonly string[],
 ): Map<ServerBlock, string[]> {
-  const ports = new Set(
-    root.keys.flatMap((k) => {
-      const d = dnsKey(k);
-      return d?.zone === '.' ? [d.port] : [];
-    }),
-  );
+  const ports = new Set(root.keys.flatMap((k) => rootKey(k)?.port ?? []));
   const zones = new Map<string, ServerBlock>();
   for (const block of parsed.blocks) {
     for (const key of block.keys) {
