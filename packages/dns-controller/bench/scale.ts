@@ -17,7 +17,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FakeApiServer, manifestNodeFlags } from '@hairpin/testing';
+import { FakeApiServer, manifestNodeFlags, waitFor } from '@hairpin/testing';
+import { median } from '../../../bench/stats.ts';
 import { managedCorefileHosts } from '@hairpin/shared';
 import { corednsConfigMap, RELAY, RELAY_IP, relayService } from '../test/harness.ts';
 
@@ -109,13 +110,8 @@ function proc(pid: number): { rss: number; hwm: number; cpuMs: number } {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(5);
-  }
-}
+/** Waits for `check`, polled every 5 ms: the times measured are to a write. */
+const until = (check: () => boolean, timeoutMs = 120_000) => waitFor(check, timeoutMs, 5);
 
 interface Row {
   hosts: number;
@@ -219,7 +215,6 @@ async function measure(total: number): Promise<Row> {
     await sleep(1_000);
     const m1 = await metrics();
     const after = proc(pid);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     return {
       hosts: total,
       startMs,
