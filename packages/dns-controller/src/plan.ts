@@ -136,9 +136,14 @@ export function configMapRef(t: ConfigMapTarget, uid?: string): ObjectRef {
 export class CorefileEditMemo {
   private readonly last = new Map<
     string,
-    { options: string; hosts: readonly string[]; text: string; edited: string }
+    {
+      options: string;
+      hosts: readonly string[];
+      text: string;
+      edited: string;
+      reads: CorefileParseMemo;
+    }
   >();
-  private readonly reads = new Map<string, CorefileParseMemo>();
 
   edit(
     where: string,
@@ -157,10 +162,9 @@ export class CorefileEditMemo {
     ) {
       return seen.edited;
     }
-    let reads = this.reads.get(where);
-    if (reads === undefined) this.reads.set(where, (reads = new CorefileParseMemo()));
+    const reads = seen?.reads ?? new CorefileParseMemo();
     const edited = applyCorefileHosts(text, hosts, options, reads);
-    this.last.set(where, { options: key, hosts, text, edited });
+    this.last.set(where, { options: key, hosts, text, edited, reads });
     return edited;
   }
 
