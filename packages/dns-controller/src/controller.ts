@@ -25,6 +25,7 @@ import {
   planReconcile,
   type ReconcilePlan,
   type Snapshot,
+  type TargetState,
 } from './plan.ts';
 import { Reporter } from './reporter.ts';
 import { isInvalid, RefusedWrites } from './refused-writes.ts';
@@ -170,10 +171,7 @@ export class DnsController {
         metrics.reconciles.inc({ result: 'skipped' });
         return held;
       }
-      this.reporter.capacity(plan, [
-        ...snapshot.corefiles,
-        ...(snapshot.importTarget === undefined ? [] : [snapshot.importTarget]),
-      ]);
+      this.reporter.capacity(plan, editedOf(snapshot));
       const result = await this.carryOut(plan, snapshot);
       metrics.managedHosts.set(plan.served.length);
       metrics.reconciles.inc({ result: result.kind === 'done' ? 'success' : 'error' });
@@ -265,17 +263,11 @@ export class DnsController {
       this.reporter.notEditable(r.ref, r.version, r.error);
       touched.push({ target: r.target, result: 'failed', error: r.error });
     }
-    const published = {
-      namespace: this.o.config.namespace,
-      name: HOSTS_CONFIGMAP_NAME,
-      key: HOSTS_KEY,
-    };
     this.writes.recordPass(
-      [
-        ...snapshot.corefiles,
-        ...(snapshot.importTarget === undefined ? [] : [snapshot.importTarget]),
-        { target: published, configMap: snapshot.published },
-      ].map((t) => ({ target: t.target, present: t.configMap !== undefined })),
+      configMapsOf(snapshot, this.o.config.namespace).map((t) => ({
+        target: t.target,
+        present: t.configMap !== undefined,
+      })),
       touched,
     );
     if (failed > 0) return retry();
@@ -306,11 +298,16 @@ interface Settled {
   readonly versions: readonly (readonly (string | undefined)[])[];
 }
 
-/** The ConfigMaps a pass reads and may write, in a fixed order (hairpin-hosts in `namespace`). */
-const configMapsOf = (s: Snapshot, namespace: string) => [
+/** The ConfigMaps a pass edits: the Corefiles, and the import target. */
+const editedOf = (s: Snapshot): TargetState[] => [
   ...s.corefiles,
   ...(s.importTarget === undefined ? [] : [s.importTarget]),
-  { target: { namespace, name: HOSTS_CONFIGMAP_NAME }, configMap: s.published },
+];
+
+/** Every ConfigMap a pass reads and may write, in a fixed order: those, and hairpin-hosts. */
+const configMapsOf = (s: Snapshot, namespace: string): TargetState[] => [
+  ...editedOf(s),
+  { target: { namespace, name: HOSTS_CONFIGMAP_NAME, key: HOSTS_KEY }, configMap: s.published },
 ];
 
 function passInputs(s: Snapshot): PassInputs {
