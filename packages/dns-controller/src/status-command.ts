@@ -5,7 +5,7 @@
 // so a non-default setup (--coredns-configmap, --import-configmap, --lease-name) reads the
 // same targets. An unreachable cluster or a forbidden read: one line, exit 1.
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from '@hairpin/shared';
+import { ConfigError, HOSTS_CONFIGMAP_NAME } from '@hairpin/shared';
 import { apiStatus, isNotFound, type CliIO } from '@hairpin/shared/runtime';
 import {
   buildClusterStatus,
@@ -108,7 +108,7 @@ export async function runStatus(
     ];
     const [maps, published, events, lease] = await Promise.all([
       Promise.all(targets.map((t) => configMap(t.target.namespace, t.target.name))),
-      configMap(config.namespace, 'hairpin-hosts'),
+      configMap(config.namespace, HOSTS_CONFIGMAP_NAME),
       read(`list Events (reason=${HOSTNAME_REFUSED}) in all namespaces`, () =>
         core.listEventForAllNamespaces({ fieldSelector: `reason=${HOSTNAME_REFUSED}` }),
       ),
